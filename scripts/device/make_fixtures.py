@@ -49,7 +49,11 @@ def build(name, cfg, seed):
             if "norm" in n:
                 p.copy_(1.0 + 0.2 * torch.randn_like(p))
     if name.endswith("bf16"):
-        model = model.to(torch.bfloat16).float()  # round weights to bf16 so the bf16 file is exact
+        # Round the weights to bf16 values in place, so the bf16 file is exact. (Not model.to(bfloat16): that
+        # would also round the rotary inv_freq buffer, which HF keeps in fp32 when it loads a bf16 checkpoint.)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.copy_(p.to(torch.bfloat16).float())
     return model
 
 
@@ -70,9 +74,13 @@ def make_model_fixture(name, cfg, seed, out_dir):
     save_kwargs = dict(safe_serialization=True)
     if "untied" in name:
         save_kwargs["max_shard_size"] = "300KB"
-    to_save = model.to(torch.bfloat16) if name.endswith("bf16") else model
-    to_save.save_pretrained(folder, **save_kwargs)
-    model = model.float()
+    if name.endswith("bf16"):
+        model.config.dtype = torch.bfloat16
+        sd = {k: v.to(torch.bfloat16) for k, v in model.state_dict().items()}
+        if cfg.get("tie_word_embeddings"):
+            sd.pop("lm_head.weight", None)
+        save_kwargs["state_dict"] = sd
+    model.save_pretrained(folder, **save_kwargs)
     V = cfg["vocab_size"]
     g = torch.Generator().manual_seed(seed + 1)
     ids = torch.randint(3, V, (2, 13), generator=g)

@@ -1,1 +1,1 @@
-System.Console.WriteLine(Lawcat.Probe.Hello());
+return 0;

@@ -1,0 +1,37 @@
+using static TorchSharp.torch;
+
+namespace Lawcat.Llama;
+
+/// <summary>
+/// What a forward pass should record for inspection or training: attention maps, per-head outputs before
+/// o_proj, hidden states, and (for attention transfer) student/teacher output pairs. Owns what it records.
+/// </summary>
+public sealed class AttentionCapture : IDisposable
+{
+    /// <summary>Record [B, H, Tq, Tk] attention weights per layer (forces the eager softmax path).</summary>
+    public bool RecordWeights { get; init; }
+    /// <summary>Record each layer's attention output before o_proj, [B, T, H*D].</summary>
+    public bool RecordOutputs { get; init; }
+    /// <summary>Record the embeddings, each layer's output and the final norm's output, [B, T, C].</summary>
+    public bool RecordHiddenStates { get; init; }
+
+    /// <summary>Attention weights by layer.</summary>
+    public Dictionary<int, Tensor> Weights { get; } = new();
+    /// <summary>Pre-o_proj outputs by layer.</summary>
+    public Dictionary<int, Tensor> Outputs { get; } = new();
+    /// <summary>Hidden states: "embeddings", "layer.{i}", "final_norm".</summary>
+    public Dictionary<string, Tensor> HiddenStates { get; } = new();
+    /// <summary>Attention transfer pairs by layer: student and teacher pre-o_proj outputs, [B, T, H*D].</summary>
+    public Dictionary<int, (Tensor Student, Tensor Teacher)> TransferPairs { get; } = new();
+
+    /// <summary>Keeps <paramref name="t"/> alive past the dispose scopes of the forward pass.</summary>
+    public static Tensor Keep(Tensor t) => t.DetachFromDisposeScope();
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var t in Weights.Values.Concat(Outputs.Values).Concat(HiddenStates.Values)) t.Dispose();
+        foreach (var (s, t) in TransferPairs.Values) { s.Dispose(); t.Dispose(); }
+        Weights.Clear(); Outputs.Clear(); HiddenStates.Clear(); TransferPairs.Clear();
+    }
+}

@@ -1,0 +1,54 @@
+using static TorchSharp.torch;
+
+namespace Lawcat.Llama;
+
+/// <summary>
+/// Causal softmax attention over already-projected heads, in two forms: the fast one (libtorch SDPA, the
+/// FlashAttention path on CUDA) and the inspectable eager one that also returns the attention weights.
+/// </summary>
+public static class CausalSoftmax
+{
+    /// <summary>Repeats each key/value head for its group of query heads: [B, Hkv, T, D] → [B, Hkv*g, T, D].</summary>
+    public static Tensor RepeatKv(Tensor x, int groups)
+    {
+        if (groups == 1) return x.alias();
+        var (b, h, t, d) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
+        return x.unsqueeze(2).expand(b, h, groups, t, d).reshape(b, h * groups, t, d);
+    }
+
+    /// <summary>
+    /// Additive mask [B or 1, 1, Tq, Tk] (0 where attending is allowed, the dtype's minimum elsewhere), or null when
+    /// plain causal masking suffices (unless <paramref name="always"/>). Query i sits at absolute position past + i.
+    /// </summary>
+    public static Tensor? BuildMask(Tensor? keyMask, long tq, long tk, long past, ScalarType dtype, Device device, bool always = false)
+    {
+        if (!always && keyMask is null && (tq == 1 || (past == 0 && tq == tk))) return null;
+        using var scope = NewDisposeScope();
+        var qpos = arange(past, past + tq, device: device).unsqueeze(1);   // [Tq, 1]
+        var kpos = arange(0, tk, device: device).unsqueeze(0);             // [1, Tk]
+        var allowed = (kpos <= qpos).unsqueeze(0);                          // [1, Tq, Tk]
+        if (keyMask is not null) allowed = allowed & keyMask.to(ScalarType.Bool).unsqueeze(1); // [B, Tq, Tk]
+        var min = dtype == ScalarType.BFloat16 ? -3.3895313892515355e38 : dtype == ScalarType.Float16 ? -65504.0 : float.MinValue;
+        var mask = zeros(allowed.shape, dtype, device).masked_fill(allowed.logical_not(), min);
+        return mask.unsqueeze(1).MoveToOuterDisposeScope();                 // [B, 1, Tq, Tk]
+    }
+
+    /// <summary>Fast path: y [B, H, Tq, D] from q [B, H, Tq, D] and repeated k, v [B, H, Tk, D].</summary>
+    public static Tensor Fast(Tensor q, Tensor k, Tensor v, Tensor? mask) =>
+        mask is null && q.shape[2] == k.shape[2]
+            ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
+            : nn.functional.scaled_dot_product_attention(q, k, v, mask);
+
+    /// <summary>Eager path as in HF: returns y [B, H, Tq, D] and the weights [B, H, Tq, Tk] (softmax in fp32).</summary>
+    public static (Tensor Output, Tensor Weights) Eager(Tensor q, Tensor k, Tensor v, Tensor? mask)
+    {
+        using var scope = NewDisposeScope();
+        double scaling = 1.0 / Math.Sqrt(q.shape[^1]);
+        var scores = matmul(q, k.transpose(2, 3)) * scaling;
+        mask ??= BuildMask(null, q.shape[2], k.shape[2], k.shape[2] - q.shape[2], q.dtype, q.device, always: true);
+        if (mask is not null) scores = scores + mask;
+        var weights = scores.softmax(-1, ScalarType.Float32).to(q.dtype);
+        var y = matmul(weights, v);
+        return (y.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
+    }
+}

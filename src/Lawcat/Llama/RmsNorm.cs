@@ -1,0 +1,30 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lawcat.Llama;
+
+/// <summary>Root-mean-square layer norm, computed in fp32 and cast back, as HF's LlamaRMSNorm.</summary>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    readonly Parameter weight;
+    readonly double _eps;
+
+    /// <summary>A norm over the last dimension of width <paramref name="size"/>, weight initialized to ones.</summary>
+    public RmsNorm(long size, double eps, Device? device = null, ScalarType? dtype = null) : base(nameof(RmsNorm))
+    {
+        weight = new Parameter(ones(size, dtype: dtype, device: device));
+        _eps = eps;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var h = x.to(ScalarType.Float32);
+        var variance = h.pow(2).mean(new long[] { -1 }, keepdim: true);
+        h = h * rsqrt(variance + _eps);
+        return (weight * h.to(x.dtype)).MoveToOuterDisposeScope();
+    }
+}

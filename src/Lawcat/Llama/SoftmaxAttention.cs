@@ -1,0 +1,60 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lawcat.Llama;
+
+/// <summary>Llama's grouped-query softmax attention with RoPE and a KV cache (HF LlamaAttention).</summary>
+public sealed class SoftmaxAttention : DecoderAttention
+{
+    readonly Linear q_proj, k_proj, v_proj, o_proj;
+    readonly int _heads, _kvHeads, _headDim;
+
+    /// <summary>Fresh projections for layer <paramref name="layerIndex"/> of <paramref name="config"/>.</summary>
+    public SoftmaxAttention(LlamaConfig config, int layerIndex, Device? device, ScalarType? dtype) : base(nameof(SoftmaxAttention), layerIndex)
+    {
+        (_heads, _kvHeads, _headDim) = (config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim);
+        q_proj = nn.Linear(config.HiddenSize, _heads * _headDim, config.AttentionBias, device, dtype);
+        k_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, config.AttentionBias, device, dtype);
+        v_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, config.AttentionBias, device, dtype);
+        o_proj = nn.Linear(_heads * _headDim, config.HiddenSize, config.AttentionBias, device, dtype);
+        RegisterComponents();
+    }
+
+    /// <summary>The q, k, v and o projections, for attention layers that reuse the teacher's weights.</summary>
+    public (Linear Q, Linear K, Linear V, Linear O) Projections => (q_proj, k_proj, v_proj, o_proj);
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor x, AttentionContext ctx)
+    {
+        using var scope = NewDisposeScope();
+        var (b, t) = (x.shape[0], x.shape[1]);
+        var q = q_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);     // [B, H, T, D]
+        var k = k_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);   // [B, Hkv, T, D]
+        var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);   // [B, Hkv, T, D]
+        q = RotaryEmbedding.Apply(q, ctx.Cos, ctx.Sin);
+        k = RotaryEmbedding.Apply(k, ctx.Cos, ctx.Sin);
+        if (ctx.Cache is not null) (k, v) = ctx.Cache.GetOrCreate(LayerIndex, () => new KvCache()).Append(k, v);
+        var y = Attend(q, k, v, ctx);                                                // [B, T, H*D]
+        if (ctx.Capture?.RecordOutputs == true) ctx.Capture.Outputs[LayerIndex] = AttentionCapture.Keep(y.detach().clone());
+        return o_proj.forward(y).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Causal softmax over rotated q [B, H, Tq, D] and k, v [B, Hkv, Tk, D]; returns [B, Tq, H*D].</summary>
+    public Tensor Attend(Tensor q, Tensor k, Tensor v, AttentionContext ctx)
+    {
+        using var scope = NewDisposeScope();
+        var (b, t) = (q.shape[0], q.shape[2]);
+        int groups = _heads / _kvHeads;
+        var kr = CausalSoftmax.RepeatKv(k, groups);
+        var vr = CausalSoftmax.RepeatKv(v, groups);
+        var mask = CausalSoftmax.BuildMask(ctx.KeyMask, t, kr.shape[2], ctx.PastLength, q.dtype, q.device);
+        Tensor y;
+        if (ctx.Capture?.RecordWeights == true)
+        {
+            (y, var w) = CausalSoftmax.Eager(q, kr, vr, mask);
+            ctx.Capture.Weights[LayerIndex] = AttentionCapture.Keep(w.detach());
+        }
+        else y = CausalSoftmax.Fast(q, kr, vr, mask);
+        return y.transpose(1, 2).reshape(b, t, _heads * _headDim).MoveToOuterDisposeScope();  // [B, T, H*D]
+    }
+}
