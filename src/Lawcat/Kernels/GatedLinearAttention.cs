@@ -1,0 +1,168 @@
+using static TorchSharp.torch;
+
+namespace Lawcat.Kernels;
+
+/// <summary>
+/// Gated linear attention with a per-feature decay (GLA), the core of LAWCAT, in four forms with one meaning:
+/// <code>
+///   S_t = Diag(exp(g_t)) S_{t-1} + k_tᵀ v_t        S ∈ R^{K×V}, S_0 = initial state
+///   o_t = scale · q_t S_t
+/// </code>
+/// q, k, g: [B, H, T, K]; v: [B, H, T, V]; states: [B, H, K, V] (fp32). g is a log-decay (≤ 0).
+/// <see cref="Recurrent"/> is the specification (an fp32 loop over tokens, for tests only),
+/// <see cref="Parallel"/> materializes the T×T weights (attention maps, short inputs),
+/// <see cref="Chunked"/> is the training and prefill form, <see cref="Step"/> decodes one token.
+/// Every form returns (o [B, H, T, V] in q's dtype, final state [B, H, K, V] fp32) and is differentiable.
+/// </summary>
+public static class GatedLinearAttention
+{
+    /// <summary>Default chunk length of <see cref="Chunked"/>.</summary>
+    public const int DefaultChunkSize = 64;
+
+    /// <summary>Sub-chunk length inside a chunk; decays within a sub-chunk are computed pairwise.</summary>
+    public const int SubChunkSize = 16;
+
+    /// <summary>The specification: a token-by-token fp32 loop. Slow; the oracle for the other forms.</summary>
+    public static (Tensor Output, Tensor FinalState) Recurrent(Tensor q, Tensor k, Tensor v, Tensor g, double scale, Tensor? initialState = null)
+    {
+        using var scope = NewDisposeScope();
+        var (q32, k32, v32, g32) = (q.to(ScalarType.Float32), k.to(ScalarType.Float32), v.to(ScalarType.Float32), g.to(ScalarType.Float32));
+        var s = initialState?.to(ScalarType.Float32) ?? NewState(q, v);
+        var outputs = new List<Tensor>();
+        for (long t = 0; t < q.shape[2]; t++)
+        {
+            var kt = k32[.., .., t];                                                   // [B, H, K]
+            s = s * g32[.., .., t].exp().unsqueeze(-1) + kt.unsqueeze(-1) * v32[.., .., t].unsqueeze(-2);
+            outputs.Add(scale * (q32[.., .., t].unsqueeze(-1) * s).sum(-2));           // [B, H, V]
+        }
+        var o = outputs.Count == 0 ? v32.narrow(2, 0, 0) : stack(outputs, 2);
+        return (o.to(q.dtype).MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>One decoding step: q, k, g [B, H, 1, K], v [B, H, 1, V], state [B, H, K, V].</summary>
+    public static (Tensor Output, Tensor FinalState) Step(Tensor q, Tensor k, Tensor v, Tensor g, double scale, Tensor? state)
+    {
+        using var scope = NewDisposeScope();
+        var s = state?.to(ScalarType.Float32) ?? NewState(q, v);
+        var kt = k.to(ScalarType.Float32).squeeze(2).unsqueeze(-1);                   // [B, H, K, 1]
+        var vt = v.to(ScalarType.Float32).squeeze(2).unsqueeze(-2);                   // [B, H, 1, V]
+        s = s * g.to(ScalarType.Float32).squeeze(2).exp().unsqueeze(-1) + kt * vt;
+        var o = scale * matmul(q.to(ScalarType.Float32), s);                           // [B, H, 1, V]
+        return (o.to(q.dtype).MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Weights w[t, i] = scale · Σ_f q[t,f] k[i,f] exp(G[t,f] − G[i,f]) for i ≤ t, 0 above the diagonal, with G the
+    /// running sum of g. [B, H, T, T], fp32; exponents are computed pairwise, so they never exceed 0. The running
+    /// sums are differenced in fp64 because over long inputs they grow far larger than their differences.
+    /// </summary>
+    public static Tensor ParallelWeights(Tensor q, Tensor k, Tensor g, double scale)
+    {
+        using var scope = NewDisposeScope();
+        long t = q.shape[2];
+        var cum = g.to(ScalarType.Float64).cumsum(2);                                  // [B, H, T, K]
+        var diff = (cum.unsqueeze(3) - cum.unsqueeze(2)).to(ScalarType.Float32);       // [B, H, T, T, K]: G_t − G_i
+        var causal = ones(t, t, ScalarType.Bool, q.device).tril().unsqueeze(-1);      // [T, T, 1]
+        var decay = diff.masked_fill(causal.logical_not(), double.NegativeInfinity).exp();
+        var w = (q.to(ScalarType.Float32).unsqueeze(3) * k.to(ScalarType.Float32).unsqueeze(2) * decay).sum(-1);
+        return (scale * w).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The form that materializes the T×T weights; memory O(T²K), for short inputs and attention maps.</summary>
+    public static (Tensor Output, Tensor FinalState) Parallel(Tensor q, Tensor k, Tensor v, Tensor g, double scale, Tensor? initialState = null)
+    {
+        using var scope = NewDisposeScope();
+        var v32 = v.to(ScalarType.Float32);
+        var cum64 = g.to(ScalarType.Float64).cumsum(2);                                // [B, H, T, K]
+        var cum = cum64.to(ScalarType.Float32);
+        var o = matmul(ParallelWeights(q, k, g, scale), v32);                          // [B, H, T, V]
+        var total = cum[.., .., ^1..];                                                 // [B, H, 1, K]
+        var toEnd = (cum64[.., .., ^1..] - cum64).to(ScalarType.Float32);              // log-decay from i to the end
+        var kDecayed = k.to(ScalarType.Float32) * toEnd.exp();
+        var s = matmul(kDecayed.transpose(2, 3), v32);                                 // [B, H, K, V]
+        if (initialState is not null)
+        {
+            var s0 = initialState.to(ScalarType.Float32);
+            o = o + scale * matmul(q.to(ScalarType.Float32) * cum.exp(), s0);
+            s = s + total.transpose(2, 3).exp() * s0;
+        }
+        return (o.to(q.dtype).MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The chunked form for training and prefill. Within a chunk of <paramref name="chunkSize"/> tokens the
+    /// log-decays are summed cumulatively; scores between sub-chunks use the boundary between them as reference
+    /// point and scores inside a sub-chunk are computed pairwise, so every exponent is ≤ 0. Chunk states are
+    /// combined by a parallel prefix scan (log₂ of the chunk count steps), not a loop over chunks.
+    /// </summary>
+    public static (Tensor Output, Tensor FinalState) Chunked(Tensor q, Tensor k, Tensor v, Tensor g, double scale,
+        Tensor? initialState = null, int chunkSize = DefaultChunkSize)
+    {
+        using var scope = NewDisposeScope();
+        var (b, h, t, kd, vd) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3], v.shape[3]);
+        int c = chunkSize, sub = Math.Min(SubChunkSize, chunkSize);
+        if (c % sub != 0) throw new ArgumentException($"chunk size {c} must be a multiple of {sub}");
+        long n = (t + c - 1) / c, pad = n * c - t;
+        // Zero k/v padding adds nothing to the state and zero log-decay changes nothing, so padding is exact.
+        Tensor Chunks(Tensor x) => nn.functional.pad(x.to(ScalarType.Float32), new long[] { 0, 0, 0, pad })
+            .view(b, h, n, c, x.shape[3]);                                             // [B, H, N, C, X]
+        var (qc, kc, vc) = (Chunks(q), Chunks(k), Chunks(v));
+        var cum = Chunks(g).cumsum(3);                                                 // [B, H, N, C, K], within-chunk
+        var scores = IntraChunkScores(qc, kc, cum, sub);                               // [B, H, N, C, C]
+        var last = cum[.., .., .., ^1..];                                              // [B, H, N, 1, K]
+        var update = matmul((kc * (last - cum).exp()).transpose(3, 4), vc);            // [B, H, N, K, V]
+        var (entering, final) = ScanChunkStates(last.squeeze(3), update, initialState?.to(ScalarType.Float32) ?? NewState(q, v));
+        var o = matmul(scores, vc) + matmul(qc * cum.exp(), entering);                 // [B, H, N, C, V]
+        o = (scale * o).view(b, h, n * c, vd)[.., .., ..(int)t];                       // [B, H, T, V]
+        return (o.to(q.dtype).MoveToOuterDisposeScope(), final.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>A[t, i] = Σ_f q[t,f] k[i,f] exp(cum[t,f] − cum[i,f]) for i ≤ t within each chunk, with exponents ≤ 0.</summary>
+    static Tensor IntraChunkScores(Tensor q, Tensor k, Tensor cum, int sub)
+    {
+        var (b, h, n, c, kd) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3], q.shape[4]);
+        int p = (int)(c / sub);
+        var dev = q.device;
+        // Across sub-chunks: query sub-chunk j against all earlier keys, through the reference index j·sub − 1.
+        var refIdx = arange(p, device: dev) * sub - 1;                                 // [P]; −1 for j = 0 (unused)
+        var refCum = cum.index_select(3, refIdx.clamp_min(0));                         // [B, H, N, P, K]
+        var qs = q.view(b, h, n, p, sub, kd);
+        var cs = cum.view(b, h, n, p, sub, kd);
+        var qRef = qs * (cs - refCum.unsqueeze(4)).exp();                              // [B, H, N, P, S, K]
+        var keyIdx = arange(c, device: dev);
+        var before = (keyIdx.unsqueeze(0) <= refIdx.unsqueeze(1)).view(p, c, 1);       // [P, C, 1]: i ≤ ref_j
+        var kExp = (refCum.unsqueeze(4) - cum.unsqueeze(3)).masked_fill(before.logical_not(), double.NegativeInfinity);
+        var kRef = k.unsqueeze(3) * kExp.exp();                                        // [B, H, N, P, C, K]
+        var across = matmul(qRef, kRef.transpose(4, 5));                               // [B, H, N, P, S, C]
+        // Inside a sub-chunk: exact pairwise decays.
+        var ks = k.view(b, h, n, p, sub, kd);
+        var diff = cs.unsqueeze(5) - cs.unsqueeze(4);                                  // [B, H, N, P, S, S, K]
+        var causal = ones(sub, sub, ScalarType.Bool, dev).tril().unsqueeze(-1);
+        var within = (qs.unsqueeze(5) * ks.unsqueeze(4) * diff.masked_fill(causal.logical_not(), double.NegativeInfinity).exp()).sum(-1);
+        var blockDiag = within.unsqueeze(5) * eye(p, device: dev).view(p, 1, p, 1);   // [B, H, N, P, S, P, S]
+        return (across + blockDiag.view(b, h, n, p, sub, c)).view(b, h, n, c, c);
+    }
+
+    /// <summary>
+    /// States entering each chunk and the final state, from per-chunk log-decays d [B, H, N, K] and updates
+    /// u [B, H, N, K, V], where S_{n+1} = exp(d_n) ⊙ S_n + u_n. Hillis–Steele scan: ⌈log₂ N⌉ steps.
+    /// </summary>
+    static (Tensor Entering, Tensor Final) ScanChunkStates(Tensor d, Tensor u, Tensor s0)
+    {
+        long n = d.shape[2];
+        for (long off = 1; off < n; off *= 2)
+        {
+            var dPrev = d[.., .., ..(int)(n - off)];
+            var uPrev = u[.., .., ..(int)(n - off)];
+            var dCur = d[.., .., (int)off..];
+            var uCur = u[.., .., (int)off..];
+            u = cat(new[] { u[.., .., ..(int)off], uCur + dCur.exp().unsqueeze(-1) * uPrev }, 2);
+            d = cat(new[] { d[.., .., ..(int)off], dCur + dPrev }, 2);
+        }
+        var after = d.exp().unsqueeze(-1) * s0.unsqueeze(2) + u;                      // state after chunk n
+        var entering = cat(new[] { s0.unsqueeze(2), after[.., .., ..(int)(n - 1)] }, 2);
+        return (entering, after[.., .., -1]);
+    }
+
+    static Tensor NewState(Tensor q, Tensor v) => zeros(new[] { q.shape[0], q.shape[1], q.shape[3], v.shape[3] }, ScalarType.Float32, q.device);
+}
