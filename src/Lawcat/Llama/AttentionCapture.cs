@@ -15,8 +15,10 @@ public sealed class AttentionCapture : IDisposable
     /// <summary>Record the embeddings, each layer's output and the final norm's output, [B, T, C].</summary>
     public bool RecordHiddenStates { get; init; }
 
-    /// <summary>Attention weights by layer.</summary>
+    /// <summary>Attention weights by layer: the softmax weights, or a LAWCAT layer's implied normalized weights.</summary>
     public Dictionary<int, Tensor> Weights { get; } = new();
+    /// <summary>For LAWCAT layers: the softmax weights the teacher computes on the same layer input.</summary>
+    public Dictionary<int, Tensor> TeacherWeights { get; } = new();
     /// <summary>Pre-o_proj outputs by layer.</summary>
     public Dictionary<int, Tensor> Outputs { get; } = new();
     /// <summary>Hidden states: "embeddings", "layer.{i}", "final_norm".</summary>
@@ -30,8 +32,8 @@ public sealed class AttentionCapture : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        foreach (var t in Weights.Values.Concat(Outputs.Values).Concat(HiddenStates.Values)) t.Dispose();
+        foreach (var t in Weights.Values.Concat(TeacherWeights.Values).Concat(Outputs.Values).Concat(HiddenStates.Values)) t.Dispose();
         foreach (var (s, t) in TransferPairs.Values) { s.Dispose(); t.Dispose(); }
-        Weights.Clear(); Outputs.Clear(); HiddenStates.Clear(); TransferPairs.Clear();
+        Weights.Clear(); TeacherWeights.Clear(); Outputs.Clear(); HiddenStates.Clear(); TransferPairs.Clear();
     }
 }

@@ -1,0 +1,225 @@
+using Lawcat.Kernels;
+using Lawcat.Llama;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lawcat.Attention;
+
+/// <summary>
+/// LAWCAT attention: the teacher's q/k/v/o projections, a causal depthwise conv on q and k, a shared feature map φ,
+/// a decay gate, and normalized gated linear attention (spec §1.2):
+/// <code>
+///   q~ = conv_q(W_q x), k~ = conv_k(expand(W_k x)), v = expand(W_v x)   // expand: GQA heads → query heads
+///   S_t = Diag(α_t) S_{t−1} + φ(k~_t)ᵀ [v_t, 1],  o_t = φ(q~_t) S_t / √K,  y_t = o_t[:D] / (o_t[D] + ε)
+///   out = W_o y
+/// </code>
+/// Runs in linear time and constant memory per token. In attention-transfer mode it also computes the teacher's
+/// softmax output, records (student, teacher) pre-o_proj outputs and passes the teacher's on, so that stage-1
+/// layers train independently.
+/// </summary>
+public sealed class LawcatAttention : DecoderAttention
+{
+    readonly Linear q_proj, k_proj, v_proj, o_proj;
+    readonly CausalConv1d? q_conv1d, k_conv1d, v_conv1d;
+    readonly FeatureMap feature_map;
+    readonly DecayGate gate;
+    readonly RmsNorm? g_norm;
+    readonly Parameter? window_factors;
+    readonly int _heads, _kvHeads, _headDim;
+
+    /// <summary>The switches this layer was built with.</summary>
+    public LawcatOptions Options { get; }
+
+    /// <summary>
+    /// When true, forward returns the teacher's softmax output and records (student, teacher) pairs in the capture.
+    /// </summary>
+    public bool TransferMode { get; set; }
+
+    /// <summary>
+    /// A LAWCAT layer reusing the teacher projections <paramref name="projections"/> as they are (not re-initialized);
+    /// new parameters are created in <paramref name="dtype"/> on <paramref name="device"/>.
+    /// </summary>
+    public LawcatAttention(LlamaConfig config, LawcatOptions options, int layerIndex, (Linear Q, Linear K, Linear V, Linear O) projections,
+        Device? device = null, ScalarType? dtype = null) : base(nameof(LawcatAttention), layerIndex)
+    {
+        Options = options.Validate();
+        (_heads, _kvHeads, _headDim) = (config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim);
+        (q_proj, k_proj, v_proj, o_proj) = projections;
+        long channels = (long)_heads * _headDim;
+        CausalConv1d? Conv(bool on) => on ? new CausalConv1d(channels, options.ConvKernelSize, options.ConvInitOffTap, device, dtype) : null;
+        q_conv1d = Conv(options.ConvOnQuery);
+        k_conv1d = Conv(options.ConvOnKey);
+        v_conv1d = Conv(options.ConvOnValue);
+        feature_map = new FeatureMap(options.FeatureMap, _heads, _headDim, options.FeatureMapIdentityInit, device, dtype);
+        gate = new DecayGate(options, config.HiddenSize, _kvHeads, _headDim, device, dtype);
+        if (options.Normalization == NormalizationKind.OutputRmsNorm) g_norm = new RmsNorm(_headDim, Math.Max(options.NormalizationEps, 1e-6), device, dtype);
+        if (options.WindowSize > 0)
+            window_factors = new Parameter(full(new long[] { 1, _heads, 1, 1 }, options.WindowFactorInit, dtype: dtype ?? ScalarType.Float32, device: device));
+        RegisterComponents();
+    }
+
+    /// <summary>The teacher projections this layer uses.</summary>
+    public (Linear Q, Linear K, Linear V, Linear O) Projections => (q_proj, k_proj, v_proj, o_proj);
+
+    /// <summary>The parameters LAWCAT adds (conv, feature map, gate, norm, window factors), by name.</summary>
+    public IEnumerable<(string Name, Parameter Parameter)> NewParameters() =>
+        named_parameters().Where(p => !p.name.StartsWith("q_proj") && !p.name.StartsWith("k_proj")
+            && !p.name.StartsWith("v_proj") && !p.name.StartsWith("o_proj"));
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor x, AttentionContext ctx)
+    {
+        using var scope = NewDisposeScope();
+        var state = ctx.Cache?.GetOrCreate(LayerIndex, () => new LawcatState());
+        var capture = ctx.Capture;
+        if (capture?.RecordWeights == true && state is null) capture.Weights[LayerIndex] = AttentionCapture.Keep(AttentionWeights(x, ctx));
+        var student = StudentHeads(x, ctx, state);                                        // [B, T, H*D]
+        var passOn = student;
+        if (TransferMode || capture?.RecordWeights == true)
+        {
+            var teacher = TeacherHeads(x, ctx, capture?.RecordWeights == true ? capture.TeacherWeights : null);
+            if (TransferMode)
+            {
+                if (capture is not null) capture.TransferPairs[LayerIndex] = (AttentionCapture.Keep(student), AttentionCapture.Keep(teacher));
+                passOn = teacher;
+            }
+        }
+        if (capture?.RecordOutputs == true) capture.Outputs[LayerIndex] = AttentionCapture.Keep(passOn.detach().clone());
+        return o_proj.forward(passOn).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The teacher's causal softmax output before o_proj, [B, T, H*D], without gradients; its weights go into
+    /// <paramref name="weights"/> when given (eager path).
+    /// </summary>
+    public Tensor TeacherHeads(Tensor x, AttentionContext ctx, Dictionary<int, Tensor>? weights = null)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var (b, t) = (x.shape[0], x.shape[1]);
+        var q = RotaryEmbedding.Apply(q_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2), ctx.Cos, ctx.Sin);
+        var k = RotaryEmbedding.Apply(k_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2), ctx.Cos, ctx.Sin);
+        var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
+        int groups = _heads / _kvHeads;
+        var (kr, vr) = (CausalSoftmax.RepeatKv(k, groups), CausalSoftmax.RepeatKv(v, groups));
+        var mask = CausalSoftmax.BuildMask(ctx.KeyMask, t, t, 0, q.dtype, q.device);
+        Tensor y;
+        if (weights is null) y = CausalSoftmax.Fast(q, kr, vr, mask);
+        else
+        {
+            (y, var w) = CausalSoftmax.Eager(q, kr, vr, mask);
+            weights[LayerIndex] = AttentionCapture.Keep(w.detach());
+        }
+        return y.transpose(1, 2).reshape(b, t, _heads * _headDim).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The linear path's inputs for the new tokens, all [B, H, T, ·] in fp32 (or the parameters' dtype).</summary>
+    sealed record Features(Tensor Q, Tensor K, Tensor V, Tensor G, Tensor? RotQ, Tensor? RotK, Tensor? Valid);
+
+    Features ComputeFeatures(Tensor x, AttentionContext ctx, LawcatState? state)
+    {
+        var (b, t) = (x.shape[0], x.shape[1]);
+        var cd = feature_map.parameters().FirstOrDefault()?.dtype ?? gate.parameters().FirstOrDefault()?.dtype ?? ScalarType.Float32;
+        cd = cd == ScalarType.BFloat16 || cd == ScalarType.Float16 ? cd : ScalarType.Float32;
+        var valid = ctx.KeyMask?[.., (int)ctx.PastLength..];                                // [B, T]
+        Tensor Project(Linear p, int heads)
+        {
+            var y = p.forward(x).to(cd);                                                    // [B, T, heads*D]
+            if (valid is not null) y = y * valid.unsqueeze(-1).to(cd);                      // padding must not enter the conv
+            return heads == _heads ? y : Expand(y, b, t);
+        }
+        var q = Project(q_proj, _heads);
+        var k = Project(k_proj, _kvHeads);
+        var v = Project(v_proj, _kvHeads);
+        Tensor? qTail = null, kTail = null, vTail = null;
+        if (q_conv1d is not null) (q, qTail) = q_conv1d.forward(q, state?.QTail);
+        if (k_conv1d is not null) (k, kTail) = k_conv1d.forward(k, state?.KTail);
+        if (v_conv1d is not null) (v, vTail) = v_conv1d.forward(v, state?.VTail);
+        state?.SetTails(qTail, kTail, vTail);
+        Tensor Heads(Tensor y) => y.view(b, t, _heads, _headDim).transpose(1, 2);           // [B, H, T, D]
+        var (qh, kh, vh) = (Heads(q), Heads(k), Heads(v));
+        Tensor? rotQ = null, rotK = null;
+        if (Options.RopeOnLinearPath || Options.WindowSize > 0)
+        {
+            rotQ = RotaryEmbedding.Apply(qh, ctx.Cos.to(cd), ctx.Sin.to(cd));
+            rotK = RotaryEmbedding.Apply(kh, ctx.Cos.to(cd), ctx.Sin.to(cd));
+        }
+        var fq = feature_map.forward(Options.RopeOnLinearPath ? rotQ! : qh);
+        var fk = feature_map.forward(Options.RopeOnLinearPath ? rotK! : kh);
+        if (valid is not null) fk = fk * valid.view(b, 1, t, 1).to(fk.dtype);              // no numerator or denominator from padding
+        var g = gate.forward(x.to(cd));                                                     // [B, Hkv, T, K or 1] or null
+        var gh = g is null ? zeros(new[] { b, (long)_heads, t, fk.shape[3] }, ScalarType.Float32, x.device)
+            : CausalSoftmax.RepeatKv(g, _heads / _kvHeads).expand(b, _heads, t, fk.shape[3]);
+        return new Features(fq, fk, vh, gh, rotQ, rotK, valid);
+    }
+
+    /// <summary>Repeats each key/value head's channels for its query heads: [B, T, Hkv*D] → [B, T, H*D].</summary>
+    Tensor Expand(Tensor y, long b, long t)
+    {
+        int groups = _heads / _kvHeads;
+        return y.view(b, t, _kvHeads, 1, _headDim).expand(b, t, _kvHeads, groups, _headDim).reshape(b, t, (long)_heads * _headDim);
+    }
+
+    /// <summary>The student's output before o_proj, [B, T, H*D] in x's dtype; updates <paramref name="state"/> if given.</summary>
+    public Tensor StudentHeads(Tensor x, AttentionContext ctx, LawcatState? state = null)
+    {
+        using var scope = NewDisposeScope();
+        var (b, t) = (x.shape[0], x.shape[1]);
+        var f = ComputeFeatures(x, ctx, state);
+        bool denominator = Options.Normalization == NormalizationKind.Denominator;
+        var values = denominator ? cat(new[] { f.V, ones(new[] { b, (long)_heads, t, 1 }, f.V.dtype, f.V.device) }, -1) : f.V;
+        double scale = 1.0 / Math.Sqrt(f.Q.shape[3]);
+        var (o, s) = RunOp(f.Q, f.K, values, f.G, scale, state?.S, decoding: state is not null && t == 1);
+        if (state is not null) state.SetS(s);
+        var y = Normalize(o.to(ScalarType.Float32), f, state);                              // [B, H, T, D]
+        return y.transpose(1, 2).reshape(b, t, (long)_heads * _headDim).to(x.dtype).MoveToOuterDisposeScope();
+    }
+
+    (Tensor O, Tensor S) RunOp(Tensor q, Tensor k, Tensor v, Tensor g, double scale, Tensor? s0, bool decoding)
+    {
+        if (decoding) return GatedLinearAttention.Step(q, k, v, g, scale, s0);
+        return Options.Form switch
+        {
+            GlaForm.Parallel => GatedLinearAttention.Parallel(q, k, v, g, scale, s0),
+            GlaForm.Recurrent => GatedLinearAttention.Recurrent(q, k, v, g, scale, s0),
+            _ => GatedLinearAttention.Chunked(q, k, v, g, scale, s0, Options.ChunkSize),
+        };
+    }
+
+    Tensor Normalize(Tensor o, Features f, LawcatState? state)
+    {
+        switch (Options.Normalization)
+        {
+            case NormalizationKind.None: return o;
+            case NormalizationKind.OutputRmsNorm: return g_norm!.forward(o);
+        }
+        var num = o[.., .., .., .._headDim];
+        var den = o[.., .., .., _headDim..];
+        if (Options.WindowSize > 0)
+        {
+            var (wn, wd, nk, nv, nvalid) = SlidingWindowSoftmax.Forward(f.RotQ!.to(ScalarType.Float32), f.RotK!.to(ScalarType.Float32),
+                f.V.to(ScalarType.Float32), f.Valid, Options.WindowSize, state?.WindowK, state?.WindowV, state?.WindowValid);
+            state?.SetWindow(nk, nv, nvalid);
+            var wf = window_factors!.to(ScalarType.Float32).sigmoid();
+            num = num + wf * wn;
+            den = den + wf * wd;
+        }
+        return num / (den + Options.NormalizationEps);
+    }
+
+    /// <summary>
+    /// The student's implied attention weights [B, H, T, T] for a whole prompt (spec §1.3): w[t, i] ∝ φ(q~_t)·φ(k~_i)
+    /// times the decay from i to t (plus the window term when enabled), rows normalized as the layer normalizes them.
+    /// </summary>
+    public Tensor AttentionWeights(Tensor x, AttentionContext ctx)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var f = ComputeFeatures(x, ctx, null);
+        var w = GatedLinearAttention.ParallelWeights(f.Q, f.K, f.G, 1.0 / Math.Sqrt(f.Q.shape[3]));
+        if (Options.WindowSize > 0)
+            w = w + window_factors!.to(ScalarType.Float32).sigmoid() * SlidingWindowSoftmax.DenseWeights(f.RotQ!.to(ScalarType.Float32), f.RotK!.to(ScalarType.Float32), f.Valid, Options.WindowSize);
+        if (Options.Normalization == NormalizationKind.Denominator) w = w / (w.sum(-1, keepdim: true) + Options.NormalizationEps);
+        return w.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,66 @@
+using Lawcat.Attention;
+using Lawcat.Llama;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lawcat.Conversion;
+
+/// <summary>What a conversion did.</summary>
+/// <param name="ConvertedLayers">Layers now running LAWCAT attention.</param>
+/// <param name="SoftmaxLayers">Layers kept as softmax attention.</param>
+/// <param name="NewParameters">Number of parameters LAWCAT added (the trainable ones).</param>
+/// <param name="TotalParameters">Number of parameters of the converted model.</param>
+/// <param name="NewParametersByKind">New parameters grouped by module kind (q_conv1d, feature_map, gate, ...).</param>
+public sealed record ConversionReport(IReadOnlyList<int> ConvertedLayers, IReadOnlyList<int> SoftmaxLayers, long NewParameters,
+    long TotalParameters, IReadOnlyDictionary<string, long> NewParametersByKind);
+
+/// <summary>
+/// Turns a softmax Llama into a LAWCAT student: the attention of each chosen layer is swapped for
+/// <see cref="LawcatAttention"/> that reuses the teacher's q/k/v/o weights as they are (spec §1.4); everything but the
+/// new LAWCAT parameters is frozen.
+/// </summary>
+public static class LawcatConversion
+{
+    /// <summary>
+    /// Converts every layer except <paramref name="keepSoftmax"/>. New parameters are created in
+    /// <paramref name="parameterDtype"/> (default fp32, so small LAWCAT parameters train precisely under a bf16 teacher).
+    /// </summary>
+    public static ConversionReport Convert(LlamaModel model, LawcatOptions? options = null, IEnumerable<int>? keepSoftmax = null,
+        ScalarType parameterDtype = ScalarType.Float32)
+    {
+        options = (options ?? LawcatOptions.Default).Validate();
+        int n = model.Config.NumHiddenLayers;
+        var keep = (keepSoftmax ?? Array.Empty<int>()).ToHashSet();
+        var bad = keep.Where(i => i < 0 || i >= n).ToList();
+        if (bad.Count > 0) throw new LawcatException($"softmax layers to keep: {string.Join(", ", bad)} out of range; the model has layers 0..{n - 1}.");
+        foreach (var p in model.parameters()) p.requires_grad = false;
+        var converted = new List<int>();
+        for (int i = 0; i < n; i++)
+        {
+            if (keep.Contains(i)) continue;
+            if (model.Layers[i].Attention is not SoftmaxAttention teacher)
+                throw new LawcatException($"layer {i} is already converted ({model.Layers[i].Attention.GetType().Name}).");
+            var student = new LawcatAttention(model.Config, options, i, teacher.Projections, model.Device, parameterDtype);
+            model.ReplaceAttention(i, student);
+            converted.Add(i);
+        }
+        var fresh = NewParameters(model).ToList();
+        foreach (var (_, p) in fresh) p.requires_grad = true;
+        var byKind = fresh.GroupBy(p => p.Name.Split('.')[4]).ToDictionary(g => g.Key, g => g.Sum(p => p.Parameter.numel()));
+        return new ConversionReport(converted, keep.OrderBy(i => i).ToList(), fresh.Sum(p => p.Parameter.numel()),
+            model.parameters().Sum(p => p.numel()), byKind);
+    }
+
+    /// <summary>The LAWCAT layers of a converted model.</summary>
+    public static IEnumerable<LawcatAttention> LawcatLayers(LlamaModel model) => model.Layers.Select(l => l.Attention).OfType<LawcatAttention>();
+
+    /// <summary>LAWCAT's new parameters with their full state-dict names.</summary>
+    public static IEnumerable<(string Name, Parameter Parameter)> NewParameters(LlamaModel model) =>
+        LawcatLayers(model).SelectMany(l => l.NewParameters().Select(p => ($"model.layers.{l.LayerIndex}.self_attn.{p.Name}", p.Parameter)));
+
+    /// <summary>Switches attention-transfer mode (stage 1) on or off in every LAWCAT layer.</summary>
+    public static void SetTransferMode(LlamaModel model, bool on)
+    {
+        foreach (var l in LawcatLayers(model)) l.TransferMode = on;
+    }
+}
