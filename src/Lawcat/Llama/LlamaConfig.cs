@@ -55,6 +55,13 @@ public sealed record LlamaConfig
     /// <summary>The dtype the weights were saved in (<c>float32</c>, <c>bfloat16</c>, <c>float16</c>).</summary>
     public string TorchDtype { get; init; } = "bfloat16";
 
+    /// <summary>Value equality, with the eos ids compared element by element.</summary>
+    public bool Equals(LlamaConfig? other) =>
+        other is not null && ToJson() == other.ToJson();
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => ToJson().GetHashCode();
+
     /// <summary>Query heads per key/value head.</summary>
     public int GroupSize => NumAttentionHeads / NumKeyValueHeads;
 
