@@ -19,7 +19,6 @@ namespace Lawcat.Attention;
 /// </summary>
 public sealed class LawcatAttention : DecoderAttention
 {
-    readonly Linear q_proj, k_proj, v_proj, o_proj;
     readonly CausalConv1d? q_conv1d, k_conv1d, v_conv1d;
     readonly FeatureMap feature_map;
     readonly DecayGate gate;
@@ -39,12 +38,11 @@ public sealed class LawcatAttention : DecoderAttention
     /// A LAWCAT layer reusing the teacher projections <paramref name="projections"/> as they are (not re-initialized);
     /// new parameters are created in <paramref name="dtype"/> on <paramref name="device"/>.
     /// </summary>
-    public LawcatAttention(LlamaConfig config, LawcatOptions options, int layerIndex, (Linear Q, Linear K, Linear V, Linear O) projections,
-        Device? device = null, ScalarType? dtype = null) : base(nameof(LawcatAttention), layerIndex)
+    public LawcatAttention(LlamaConfig config, LawcatOptions options, int layerIndex, AttentionProjections projections,
+        Device? device = null, ScalarType? dtype = null) : base(nameof(LawcatAttention), layerIndex, projections)
     {
         Options = options.Validate();
         (_heads, _kvHeads, _headDim) = (config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim);
-        (q_proj, k_proj, v_proj, o_proj) = projections;
         long channels = (long)_heads * _headDim;
         CausalConv1d? Conv(bool on) => on ? new CausalConv1d(channels, options.ConvKernelSize, options.ConvInitOffTap, device, dtype) : null;
         q_conv1d = Conv(options.ConvOnQuery);
@@ -58,13 +56,9 @@ public sealed class LawcatAttention : DecoderAttention
         RegisterComponents();
     }
 
-    /// <summary>The teacher projections this layer uses.</summary>
-    public (Linear Q, Linear K, Linear V, Linear O) Projections => (q_proj, k_proj, v_proj, o_proj);
-
     /// <summary>The parameters LAWCAT adds (conv, feature map, gate, norm, window factors), by name.</summary>
     public IEnumerable<(string Name, Parameter Parameter)> NewParameters() =>
-        named_parameters().Where(p => !p.name.StartsWith("q_proj") && !p.name.StartsWith("k_proj")
-            && !p.name.StartsWith("v_proj") && !p.name.StartsWith("o_proj"));
+        named_parameters().Where(p => !new[] { "q_proj.", "k_proj.", "v_proj.", "o_proj." }.Any(p.name.StartsWith));
 
     /// <inheritdoc/>
     public override Tensor forward(Tensor x, AttentionContext ctx)
@@ -122,7 +116,7 @@ public sealed class LawcatAttention : DecoderAttention
         var cd = feature_map.parameters().FirstOrDefault()?.dtype ?? gate.parameters().FirstOrDefault()?.dtype ?? ScalarType.Float32;
         cd = cd == ScalarType.BFloat16 || cd == ScalarType.Float16 ? cd : ScalarType.Float32;
         var valid = ctx.KeyMask?[.., (int)ctx.PastLength..];                                // [B, T]
-        Tensor Project(Linear p, int heads)
+        Tensor Project(nn.Module<Tensor, Tensor> p, int heads)
         {
             var y = p.forward(x).to(cd);                                                    // [B, T, heads*D]
             if (valid is not null) y = y * valid.unsqueeze(-1).to(cd);                      // padding must not enter the conv

@@ -21,6 +21,9 @@ public sealed class AttentionContext
     public AttentionCapture? Capture { get; init; }
 }
 
+/// <summary>The four projections of an attention layer (plain <c>Linear</c>, or wrapped, e.g. by LoRA).</summary>
+public sealed record AttentionProjections(nn.Module<Tensor, Tensor> Q, nn.Module<Tensor, Tensor> K, nn.Module<Tensor, Tensor> V, nn.Module<Tensor, Tensor> O);
+
 /// <summary>
 /// The replaceable attention of a decoder layer. Input: the normed hidden states [B, T, C]; output: the
 /// attention block's contribution to the residual stream [B, T, C] (after o_proj). Implementations: the
@@ -28,9 +31,34 @@ public sealed class AttentionContext
 /// </summary>
 public abstract class DecoderAttention : nn.Module<Tensor, AttentionContext, Tensor>
 {
-    /// <summary>Creates the attention of layer <paramref name="layerIndex"/>.</summary>
-    protected DecoderAttention(string name, int layerIndex) : base(name) => LayerIndex = layerIndex;
+    /// <summary>The projections, named as in HF so state dicts map one to one.</summary>
+    protected nn.Module<Tensor, Tensor> q_proj, k_proj, v_proj, o_proj;
+
+    /// <summary>Creates the attention of layer <paramref name="layerIndex"/> around <paramref name="projections"/>.</summary>
+    protected DecoderAttention(string name, int layerIndex, AttentionProjections projections) : base(name)
+    {
+        LayerIndex = layerIndex;
+        (q_proj, k_proj, v_proj, o_proj) = (projections.Q, projections.K, projections.V, projections.O);
+    }
 
     /// <summary>Index of the decoder layer this attention belongs to.</summary>
     public int LayerIndex { get; }
+
+    /// <summary>The q, k, v and o projections.</summary>
+    public AttentionProjections Projections => new(q_proj, k_proj, v_proj, o_proj);
+
+    /// <summary>Swaps one projection (<c>q_proj</c>, <c>k_proj</c>, <c>v_proj</c> or <c>o_proj</c>), keeping its name.</summary>
+    public void ReplaceProjection(string name, nn.Module<Tensor, Tensor> module)
+    {
+        register_module(name, null!);
+        switch (name)
+        {
+            case nameof(q_proj): q_proj = module; break;
+            case nameof(k_proj): k_proj = module; break;
+            case nameof(v_proj): v_proj = module; break;
+            case nameof(o_proj): o_proj = module; break;
+            default: throw new ArgumentException($"no projection named '{name}'; expected q_proj, k_proj, v_proj or o_proj");
+        }
+        register_module(name, module);
+    }
 }

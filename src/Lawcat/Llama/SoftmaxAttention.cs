@@ -1,4 +1,3 @@
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Lawcat.Llama;
@@ -6,22 +5,22 @@ namespace Lawcat.Llama;
 /// <summary>Llama's grouped-query softmax attention with RoPE and a KV cache (HF LlamaAttention).</summary>
 public sealed class SoftmaxAttention : DecoderAttention
 {
-    readonly Linear q_proj, k_proj, v_proj, o_proj;
     readonly int _heads, _kvHeads, _headDim;
 
     /// <summary>Fresh projections for layer <paramref name="layerIndex"/> of <paramref name="config"/>.</summary>
-    public SoftmaxAttention(LlamaConfig config, int layerIndex, Device? device, ScalarType? dtype) : base(nameof(SoftmaxAttention), layerIndex)
+    public SoftmaxAttention(LlamaConfig config, int layerIndex, Device? device, ScalarType? dtype)
+        : base(nameof(SoftmaxAttention), layerIndex, NewProjections(config, device, dtype))
     {
         (_heads, _kvHeads, _headDim) = (config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim);
-        q_proj = nn.Linear(config.HiddenSize, _heads * _headDim, config.AttentionBias, device, dtype);
-        k_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, config.AttentionBias, device, dtype);
-        v_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, config.AttentionBias, device, dtype);
-        o_proj = nn.Linear(_heads * _headDim, config.HiddenSize, config.AttentionBias, device, dtype);
         RegisterComponents();
     }
 
-    /// <summary>The q, k, v and o projections, for attention layers that reuse the teacher's weights.</summary>
-    public (Linear Q, Linear K, Linear V, Linear O) Projections => (q_proj, k_proj, v_proj, o_proj);
+    static AttentionProjections NewProjections(LlamaConfig c, Device? device, ScalarType? dtype)
+    {
+        long q = (long)c.NumAttentionHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim;
+        return new AttentionProjections(nn.Linear(c.HiddenSize, q, c.AttentionBias, device, dtype), nn.Linear(c.HiddenSize, kv, c.AttentionBias, device, dtype),
+            nn.Linear(c.HiddenSize, kv, c.AttentionBias, device, dtype), nn.Linear(q, c.HiddenSize, c.AttentionBias, device, dtype));
+    }
 
     /// <inheritdoc/>
     public override Tensor forward(Tensor x, AttentionContext ctx)

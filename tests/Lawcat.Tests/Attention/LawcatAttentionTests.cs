@@ -73,7 +73,7 @@ public class LawcatAttentionTests
     public void NewParameterCountForLlama32_1BIsAbout1_97M()
     {
         var c = LlamaConfig.Llama32_1B;
-        var projections = (nn.Linear(c.HiddenSize, 2048, false), nn.Linear(c.HiddenSize, 512, false), nn.Linear(c.HiddenSize, 512, false), nn.Linear(2048, c.HiddenSize, false));
+        var projections = new AttentionProjections(nn.Linear(c.HiddenSize, 2048, false), nn.Linear(c.HiddenSize, 512, false), nn.Linear(c.HiddenSize, 512, false), nn.Linear(2048, c.HiddenSize, false));
         var layer = new LawcatAttention(c, LawcatOptions.Default, 0, projections);
         long perLayer = layer.NewParameters().Sum(p => p.Parameter.numel());
         // q conv 8,192 + k conv 8,192 + gate down 32,768 + gate up 8,704 + feature map 65,536 (spec §1.8, window factors
