@@ -22,8 +22,8 @@ public static class AttentionMaps
     {
         using var _ = no_grad();
         var lawcat = LawcatConversion.LawcatLayers(model).ToList();
-        var previous = lawcat.Select(l => l.TransferMode).ToList();
-        LawcatConversion.SetTransferMode(model, true);
+        var previous = lawcat.Select(l => l.Mode).ToList();
+        LawcatConversion.SetMode(model, LawcatMode.AttentionTransfer);
         try
         {
             using var capture = new AttentionCapture { RecordWeights = true };
@@ -38,7 +38,7 @@ public static class AttentionMaps
         }
         finally
         {
-            for (int i = 0; i < lawcat.Count; i++) lawcat[i].TransferMode = previous[i];
+            for (int i = 0; i < lawcat.Count; i++) lawcat[i].Mode = previous[i];
         }
     }
 }

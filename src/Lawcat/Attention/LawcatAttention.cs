@@ -5,6 +5,17 @@ using static TorchSharp.torch;
 
 namespace Lawcat.Attention;
 
+/// <summary>What a LAWCAT layer computes and passes to the rest of the network.</summary>
+public enum LawcatMode
+{
+    /// <summary>The student's linear attention (inference, fine-tuning).</summary>
+    Student,
+    /// <summary>Stage 1: compute both, record the pair, pass the teacher's output on so layers train independently.</summary>
+    AttentionTransfer,
+    /// <summary>The teacher's softmax attention only (teacher logits for KL, baselines).</summary>
+    Teacher,
+}
+
 /// <summary>
 /// LAWCAT attention: the teacher's q/k/v/o projections, a causal depthwise conv on q and k, a shared feature map φ,
 /// a decay gate, and normalized gated linear attention (spec §1.2):
@@ -29,10 +40,8 @@ public sealed class LawcatAttention : DecoderAttention
     /// <summary>The switches this layer was built with.</summary>
     public LawcatOptions Options { get; }
 
-    /// <summary>
-    /// When true, forward returns the teacher's softmax output and records (student, teacher) pairs in the capture.
-    /// </summary>
-    public bool TransferMode { get; set; }
+    /// <summary>What forward computes and passes on (default: the student's own output).</summary>
+    public LawcatMode Mode { get; set; } = LawcatMode.Student;
 
     /// <summary>
     /// A LAWCAT layer reusing the teacher projections <paramref name="projections"/> as they are (not re-initialized);
@@ -64,18 +73,24 @@ public sealed class LawcatAttention : DecoderAttention
     public override Tensor forward(Tensor x, AttentionContext ctx)
     {
         using var scope = NewDisposeScope();
-        var state = ctx.Cache?.GetOrCreate(LayerIndex, () => new LawcatState());
         var capture = ctx.Capture;
-        if (capture?.RecordWeights == true && state is null) capture.Weights[LayerIndex] = AttentionCapture.Keep(AttentionWeights(x, ctx));
-        var student = StudentHeads(x, ctx, state);                                        // [B, T, H*D]
-        var passOn = student;
-        if (TransferMode || capture?.RecordWeights == true)
+        bool weights = capture?.RecordWeights == true;
+        Tensor passOn;
+        if (Mode == LawcatMode.Teacher)
+            passOn = TeacherHeads(x, ctx, weights ? capture!.Weights : null);
+        else
         {
-            var teacher = TeacherHeads(x, ctx, capture?.RecordWeights == true ? capture.TeacherWeights : null);
-            if (TransferMode)
+            var state = ctx.Cache?.GetOrCreate(LayerIndex, () => new LawcatState());
+            if (weights && state is null) capture!.Weights[LayerIndex] = AttentionCapture.Keep(AttentionWeights(x, ctx));
+            passOn = StudentHeads(x, ctx, state);                                          // [B, T, H*D]
+            if (Mode == LawcatMode.AttentionTransfer || weights)
             {
-                if (capture is not null) capture.TransferPairs[LayerIndex] = (AttentionCapture.Keep(student), AttentionCapture.Keep(teacher));
-                passOn = teacher;
+                var teacher = TeacherHeads(x, ctx, weights ? capture!.TeacherWeights : null);
+                if (Mode == LawcatMode.AttentionTransfer)
+                {
+                    if (capture is not null) capture.TransferPairs[LayerIndex] = (AttentionCapture.Keep(passOn), AttentionCapture.Keep(teacher));
+                    passOn = teacher;
+                }
             }
         }
         if (capture?.RecordOutputs == true) capture.Outputs[LayerIndex] = AttentionCapture.Keep(passOn.detach().clone());

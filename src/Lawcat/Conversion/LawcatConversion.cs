@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Lawcat.Attention;
 using Lawcat.Llama;
 using TorchSharp.Modules;
@@ -51,6 +54,43 @@ public static class LawcatConversion
             model.parameters().Sum(p => p.numel()), byKind);
     }
 
+    /// <summary>Key of the section a student's config.json carries so <see cref="LlamaModel.FromPretrained"/> rebuilds it.</summary>
+    public const string ConfigSection = "lawcat";
+
+    static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    /// <summary>The config.json section describing a converted model: its LAWCAT options and the layers kept as softmax.</summary>
+    public static JsonObject ToConfigSection(LlamaModel model)
+    {
+        var layers = LawcatLayers(model).ToList();
+        if (layers.Count == 0) throw new LawcatException("the model has no LAWCAT layers to describe.");
+        return new JsonObject
+        {
+            ["options"] = JsonSerializer.SerializeToNode(layers[0].Options, Json),
+            ["softmax_layers"] = new JsonArray(model.Layers.Where(l => l.Attention is SoftmaxAttention).Select(l => (JsonNode?)l.Attention.LayerIndex).ToArray()),
+        };
+    }
+
+    /// <summary>Converts <paramref name="model"/> as a config.json <c>lawcat</c> section says; <paramref name="source"/> names it in errors.</summary>
+    public static ConversionReport FromConfigSection(LlamaModel model, JsonObject section, string source)
+    {
+        try
+        {
+            var options = section["options"]!.Deserialize<LawcatOptions>(Json)!;
+            var keep = section["softmax_layers"]?.AsArray().Select(x => x!.GetValue<int>()).ToArray() ?? Array.Empty<int>();
+            return Convert(model, options, keep);
+        }
+        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException)
+        {
+            throw new LawcatException($"{source}: invalid '{ConfigSection}' section: {e.Message}");
+        }
+    }
+
     /// <summary>The LAWCAT layers of a converted model.</summary>
     public static IEnumerable<LawcatAttention> LawcatLayers(LlamaModel model) => model.Layers.Select(l => l.Attention).OfType<LawcatAttention>();
 
@@ -58,9 +98,9 @@ public static class LawcatConversion
     public static IEnumerable<(string Name, Parameter Parameter)> NewParameters(LlamaModel model) =>
         LawcatLayers(model).SelectMany(l => l.NewParameters().Select(p => ($"model.layers.{l.LayerIndex}.self_attn.{p.Name}", p.Parameter)));
 
-    /// <summary>Switches attention-transfer mode (stage 1) on or off in every LAWCAT layer.</summary>
-    public static void SetTransferMode(LlamaModel model, bool on)
+    /// <summary>Sets the mode of every LAWCAT layer.</summary>
+    public static void SetMode(LlamaModel model, LawcatMode mode)
     {
-        foreach (var l in LawcatLayers(model)) l.TransferMode = on;
+        foreach (var l in LawcatLayers(model)) l.Mode = mode;
     }
 }

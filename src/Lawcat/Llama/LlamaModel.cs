@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Lawcat.Conversion;
 using Lawcat.IO;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -41,7 +44,8 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Loads a Hugging Face model folder (config.json + model.safetensors or a sharded index), converting the
-    /// weights to <paramref name="dtype"/> (default fp32) on <paramref name="device"/> (default CPU).
+    /// weights to <paramref name="dtype"/> (default fp32) on <paramref name="device"/> (default CPU). A folder exported
+    /// from a LAWCAT student (config.json with a <c>lawcat</c> section) comes back converted, with its LAWCAT weights.
     /// </summary>
     public static LlamaModel FromPretrained(string folder, ScalarType? dtype = null, Device? device = null)
     {
@@ -49,6 +53,9 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
         var config = LlamaConfig.FromFile(folder);
         var checkpoint = SafetensorsCheckpoint.Open(folder);
         var m = new LlamaModel(config, device, dtype ?? ScalarType.Float32);
+        var configFile = Path.Combine(folder, "config.json");
+        if (JsonNode.Parse(File.ReadAllText(configFile))?[LawcatConversion.ConfigSection] is JsonObject section)
+            LawcatConversion.FromConfigSection(m, section, configFile);
         var ignore = new HashSet<string> { "model.rotary_emb.inv_freq" };
         if (config.TieWordEmbeddings) ignore.Add("lm_head.weight");
         WeightLoader.LoadStrict(m, checkpoint, folder, ignore);
@@ -56,12 +63,20 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
         return m;
     }
 
-    /// <summary>Writes config.json and model.safetensors to <paramref name="folder"/>, loadable by HF and by <see cref="FromPretrained"/>.</summary>
+    /// <summary>
+    /// Writes config.json and model.safetensors to <paramref name="folder"/>, loadable by <see cref="FromPretrained"/>
+    /// (and by HF when the model has no LAWCAT layers). LAWCAT layers are described in a <c>lawcat</c> config section.
+    /// </summary>
     public void SavePretrained(string folder)
     {
         Directory.CreateDirectory(folder);
         SafetensorsFile.Write(Path.Combine(folder, "model.safetensors"), state_dict(), new Dictionary<string, string> { ["format"] = "pt" });
-        File.WriteAllText(Path.Combine(folder, "config.json"), Config.ToJson());
+        var config = JsonNode.Parse(Config.ToJson())!.AsObject();
+        if (LawcatConversion.LawcatLayers(this).Any())
+            config[LawcatConversion.ConfigSection] = LawcatConversion.ToConfigSection(this);
+        var path = Path.Combine(folder, "config.json");
+        File.WriteAllText(path + ".tmp", config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(path + ".tmp", path, overwrite: true);
     }
 
     /// <summary>Swaps the attention of layer <paramref name="layer"/>.</summary>

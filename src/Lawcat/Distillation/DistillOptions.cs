@@ -1,0 +1,140 @@
+using Lawcat.Attention;
+using Lawcat.Training;
+
+namespace Lawcat.Distillation;
+
+/// <summary>Stage 1, attention transfer (spec §2.1): only LAWCAT parameters train, on per-layer output MSE.</summary>
+public sealed record AttentionTransferOptions : StageOptions
+{
+    /// <summary>Defaults of the reference recipe: lr 1e-2, MSE × 1000.</summary>
+    public AttentionTransferOptions()
+    {
+        Steps = 300;
+        LearningRate = 1e-2;
+    }
+
+    /// <summary>Loss = MseWeight × mean over layers of MSE(student, teacher) on pre-o_proj outputs.</summary>
+    public double MseWeight { get; init; } = 1000;
+}
+
+/// <summary>Stage 2, fine-tuning: the student's own outputs flow; next-token cross-entropy (+ optional KL to the teacher).</summary>
+public sealed record FineTuneOptions : StageOptions
+{
+    /// <summary>Defaults: LoLCATs' LoRA recipe (r 8, α 16, lr 1e-4).</summary>
+    public FineTuneOptions()
+    {
+        Steps = 100;
+        LearningRate = 1e-4;
+    }
+
+    /// <summary>Train LoRA adapters on the attention projections.</summary>
+    public bool UseLora { get; init; } = true;
+    /// <summary>LoRA settings.</summary>
+    public LoraOptions Lora { get; init; } = new();
+    /// <summary>Also train these parameters fully (state-dict names; '*' matches within a name part, e.g. <c>model.layers.*.mlp.down_proj.weight</c>).</summary>
+    public string[] FullFinetune { get; init; } = Array.Empty<string>();
+    /// <summary>Keep training LAWCAT's own parameters in this stage.</summary>
+    public bool TrainLawcat { get; init; }
+    /// <summary>Weight of KL(teacher ‖ student) on next-token distributions (0 = cross-entropy only).</summary>
+    public double KlWeight { get; init; }
+}
+
+/// <summary>Where training text comes from and how it is cut.</summary>
+public sealed record DataOptions
+{
+    /// <summary>.txt and .jsonl files (a "text" field, or alpaca instruction/input/output). Empty: the bundled public-domain books.</summary>
+    public string[] Files { get; init; } = Array.Empty<string>();
+    /// <summary>Tokens per training chunk.</summary>
+    public int SequenceLength { get; init; } = 1024;
+    /// <summary>Chunks held out for evaluation.</summary>
+    public int EvalChunks { get; init; } = 8;
+    /// <summary>Share of training sequences replaced by synthetic passkey-retrieval samples.</summary>
+    public double PasskeyRatio { get; init; }
+    /// <summary>Stop reading data after this many tokens (0 = as many as the steps need, plus one spare epoch's worth).</summary>
+    public long MaxTokens { get; init; }
+}
+
+/// <summary>Passkey evaluation run after distillation, at multiples of the distillation length.</summary>
+public sealed record PasskeyEvalOptions
+{
+    /// <summary>Lengths as multiples of the distillation sequence length.</summary>
+    public int[] LengthMultiples { get; init; } = { 1, 2, 4, 8 };
+    /// <summary>Samples per length.</summary>
+    public int Samples { get; init; } = 20;
+    /// <summary>Evaluate the teacher too.</summary>
+    public bool Teacher { get; init; } = true;
+}
+
+/// <summary>
+/// Everything a distillation run is, in one record. Defaults are the reference recipe for Llama-3.2-1B (LAWCAT's
+/// headline attention, stage 1 at lr 1e-2 with MSE × 1000 on 1,024-token sequences, LoRA stage 2). Read from
+/// JSON or YAML with snake_case keys, overridable key by key (<see cref="DistillOptionsIO"/>).
+/// </summary>
+public sealed record DistillOptions
+{
+    /// <summary>Teacher model folder (Hugging Face format); null = the embedded tiny teacher.</summary>
+    public string? Teacher { get; init; }
+    /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    public string Device { get; init; } = "cpu";
+    /// <summary>Teacher weights' dtype: <c>float32</c> or <c>bfloat16</c> (LAWCAT's own parameters are always fp32).</summary>
+    public string Dtype { get; init; } = "float32";
+    /// <summary>LAWCAT attention switches.</summary>
+    public LawcatOptions Lawcat { get; init; } = new();
+    /// <summary>Layers kept as softmax attention.</summary>
+    public int[] SoftmaxLayers { get; init; } = Array.Empty<int>();
+    /// <summary>Training data.</summary>
+    public DataOptions Data { get; init; } = new();
+    /// <summary>Stage 1 (attention transfer).</summary>
+    public AttentionTransferOptions Stage1 { get; init; } = new();
+    /// <summary>Stage 2 (fine-tuning).</summary>
+    public FineTuneOptions Stage2 { get; init; } = new();
+    /// <summary>Passkey evaluation after training (null = none).</summary>
+    public PasskeyEvalOptions? PasskeyEval { get; init; } = new();
+    /// <summary>Seed of data order, synthetic samples and dropout.</summary>
+    public int Seed { get; init; }
+    /// <summary>Write a checkpoint every this many updates (and at the end of each stage).</summary>
+    public int CheckpointEvery { get; init; } = 100;
+
+    /// <summary>The reference recipe (for Llama-3.2-1B on a GPU).</summary>
+    public static DistillOptions Paper { get; } = new();
+
+    /// <summary>
+    /// The main job's preset for the embedded tiny teacher on a CPU: shorter sequences and fewer steps, same recipe.
+    /// </summary>
+    public static DistillOptions Tiny { get; } = new()
+    {
+        Data = new DataOptions { SequenceLength = 256, EvalChunks = 8, PasskeyRatio = 0.5 },
+        Stage1 = new AttentionTransferOptions { Steps = 150, BatchSize = 4, GradientAccumulation = 1, EvalEvery = 50 },
+        Stage2 = new FineTuneOptions { Steps = 100, BatchSize = 4, GradientAccumulation = 1, LearningRate = 1e-3, EvalEvery = 50 },
+        PasskeyEval = new PasskeyEvalOptions { Samples = 20 },
+        CheckpointEvery = 50,
+    };
+
+    /// <summary>Checks every field; throws <see cref="LawcatException"/> naming the first bad one.</summary>
+    public DistillOptions Validate()
+    {
+        void Require(bool ok, string key, string expected)
+        {
+            if (!ok) throw new LawcatException($"option {key}: {expected}.");
+        }
+        Require(Device == "cpu" || Device == "cuda" || Device.StartsWith("cuda:"), "device", $"expected cpu, cuda or cuda:N, got '{Device}'");
+        Require(Dtype is "float32" or "bfloat16", "dtype", $"expected float32 or bfloat16, got '{Dtype}'");
+        Require(Data.SequenceLength >= 16, "data.sequence_length", $"must be ≥ 16, got {Data.SequenceLength}");
+        Require(Data.EvalChunks >= 1, "data.eval_chunks", $"must be ≥ 1, got {Data.EvalChunks}");
+        Require(Data.PasskeyRatio is >= 0 and <= 1, "data.passkey_ratio", $"must be in [0, 1], got {Data.PasskeyRatio}");
+        foreach (var (name, s) in new (string, StageOptions)[] { ("stage1", Stage1), ("stage2", Stage2) })
+        {
+            Require(s.Steps >= 0, $"{name}.steps", $"must be ≥ 0, got {s.Steps}");
+            Require(s.BatchSize >= 1, $"{name}.batch_size", $"must be ≥ 1, got {s.BatchSize}");
+            Require(s.GradientAccumulation >= 1, $"{name}.gradient_accumulation", $"must be ≥ 1, got {s.GradientAccumulation}");
+            Require(s.LearningRate > 0, $"{name}.learning_rate", $"must be > 0, got {s.LearningRate}");
+            Require(s.EvalEvery >= 1, $"{name}.eval_every", $"must be ≥ 1, got {s.EvalEvery}");
+        }
+        Require(Stage2.Lora.Rank >= 1, "stage2.lora.rank", $"must be ≥ 1, got {Stage2.Lora.Rank}");
+        Require(Stage2.Lora.Dropout is >= 0 and < 1, "stage2.lora.dropout", $"must be in [0, 1), got {Stage2.Lora.Dropout}");
+        Require(CheckpointEvery >= 1, "checkpoint_every", $"must be ≥ 1, got {CheckpointEvery}");
+        Require(PasskeyEval is null || PasskeyEval.Samples >= 1, "passkey_eval.samples", "must be ≥ 1");
+        Lawcat.Validate();
+        return this;
+    }
+}

@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Lawcat.Distillation;
+
+/// <summary>
+/// Reads, writes and overrides <see cref="DistillOptions"/> as JSON or YAML with snake_case keys. Unknown keys and
+/// wrong types are errors that name the key.
+/// </summary>
+public static class DistillOptionsIO
+{
+    /// <summary>The JSON settings used for options everywhere (files, checkpoints, comparisons).</summary>
+    public static JsonSerializerOptions Json { get; } = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    /// <summary>The options as a JSON tree.</summary>
+    public static JsonObject ToJson(DistillOptions o) => JsonSerializer.SerializeToNode(o, Json)!.AsObject();
+
+    /// <summary>Options from a JSON tree; <paramref name="source"/> names it in errors.</summary>
+    public static DistillOptions FromJson(JsonObject node, string source)
+    {
+        try { return node.Deserialize<DistillOptions>(Json)!.Validate(); }
+        catch (JsonException e)
+        {
+            var where = string.IsNullOrEmpty(e.Path) ? "" : $" at '{e.Path.TrimStart('$', '.')}'";
+            throw new LawcatException($"{source}: invalid options{where}: {Explain(e)}");
+        }
+    }
+
+    static string Explain(JsonException e) =>
+        e.Message.Contains("could not be mapped") ? "unknown key (see `lawcat distill --print-options` for the valid ones)" : e.Message.Split(" Path:")[0];
+
+    /// <summary>Reads a .json, .yaml or .yml file as a JSON tree.</summary>
+    public static JsonObject ReadFile(string path)
+    {
+        if (!File.Exists(path)) throw new LawcatException($"{path}: options file not found.");
+        var text = File.ReadAllText(path);
+        try
+        {
+            if (path.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
+            {
+                var stream = new YamlStream();
+                stream.Load(new StringReader(text));
+                return stream.Documents.Count == 0 ? new JsonObject() : YamlToJson(stream.Documents[0].RootNode) as JsonObject
+                    ?? throw new LawcatException($"{path}: expected a mapping of option keys at the top level.");
+            }
+            return JsonNode.Parse(text)!.AsObject();
+        }
+        catch (Exception e) when (e is not LawcatException) { throw new LawcatException($"{path}: not a valid options file: {e.Message}"); }
+    }
+
+    /// <summary>YAML to JSON; plain scalars become numbers, booleans or null when they read as such, quoted ones stay strings.</summary>
+    static JsonNode? YamlToJson(YamlNode node) => node switch
+    {
+        YamlMappingNode m => new JsonObject(m.Children.Select(kv => KeyValuePair.Create(((YamlScalarNode)kv.Key).Value!, YamlToJson(kv.Value)))),
+        YamlSequenceNode seq => new JsonArray(seq.Children.Select(YamlToJson).ToArray()),
+        YamlScalarNode { Style: ScalarStyle.Plain } sc => PlainScalar(sc.Value ?? ""),
+        YamlScalarNode sc => JsonValue.Create(sc.Value),
+        _ => null,
+    };
+
+    static JsonNode? PlainScalar(string v) =>
+        v is "null" or "~" or "" ? null
+        : v is "true" or "false" ? JsonValue.Create(v == "true")
+        : long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) ? JsonValue.Create(l)
+        : double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? JsonValue.Create(d)
+        : JsonValue.Create(v);
+
+    /// <summary>Overlays <paramref name="overlay"/> on <paramref name="baseNode"/> key by key (nested objects merge, the rest replaces).</summary>
+    public static JsonObject Merge(JsonObject baseNode, JsonObject overlay)
+    {
+        var result = baseNode.DeepClone().AsObject();
+        foreach (var (key, value) in overlay)
+            result[key] = value is JsonObject o && result[key] is JsonObject b ? Merge(b, o) : value?.DeepClone();
+        return result;
+    }
+
+    /// <summary>
+    /// Applies <c>key.path=value</c> settings. The value is read as JSON when it parses (numbers, true/false,
+    /// [lists], null), else as a string. The path must name an existing option.
+    /// </summary>
+    public static JsonObject ApplySets(JsonObject node, IEnumerable<string> sets)
+    {
+        var result = node.DeepClone().AsObject();
+        foreach (var set in sets)
+        {
+            int eq = set.IndexOf('=');
+            if (eq <= 0) throw new LawcatException($"--set '{set}': expected key.path=value.");
+            var path = set[..eq].Trim().Split('.');
+            var raw = set[(eq + 1)..];
+            JsonObject parent = result;
+            for (int i = 0; i < path.Length - 1; i++)
+                parent = parent[path[i]] as JsonObject ?? throw new LawcatException($"--set '{set}': '{string.Join('.', path[..(i + 1)])}' is not an option group.");
+            if (!parent.ContainsKey(path[^1])) throw new LawcatException($"--set '{set}': unknown option '{set[..eq]}'; known here: {string.Join(", ", parent.Select(kv => kv.Key))}.");
+            parent[path[^1]] = ParseValue(raw);
+        }
+        return result;
+    }
+
+    static JsonNode? ParseValue(string raw)
+    {
+        try { return JsonNode.Parse(raw); }
+        catch (JsonException) { return JsonValue.Create(raw); }
+    }
+
+    /// <summary>The keys (dotted paths) whose values differ between two option trees.</summary>
+    public static List<string> Differences(JsonNode? a, JsonNode? b, string prefix = "")
+    {
+        if (a is JsonObject oa && b is JsonObject ob)
+            return oa.Select(kv => kv.Key).Union(ob.Select(kv => kv.Key)).OrderBy(k => k, StringComparer.Ordinal)
+                .SelectMany(k => Differences(oa[k], ob[k], prefix == "" ? k : $"{prefix}.{k}")).ToList();
+        return JsonNode.DeepEquals(a, b) ? new List<string>() : new List<string> { $"{prefix}: {a?.ToJsonString() ?? "null"} → {b?.ToJsonString() ?? "null"}" };
+    }
+}

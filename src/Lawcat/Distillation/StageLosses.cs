@@ -1,0 +1,63 @@
+using Lawcat.Llama;
+using Lawcat.Training;
+using static TorchSharp.torch;
+
+namespace Lawcat.Distillation;
+
+/// <summary>
+/// The two stages' objectives, over right-padded batches (mask [B, T], 1 = real token). Right padding cannot affect
+/// earlier positions of a causal model, so the forward pass runs unmasked (the fast causal path) and the mask only
+/// weights the loss.
+/// </summary>
+public static class StageLosses
+{
+    /// <summary>
+    /// Stage 1 (spec §2.1): <paramref name="mseWeight"/> × mean over LAWCAT layers of the MSE between the student's and
+    /// the teacher's pre-o_proj outputs, over real tokens. The model must be in attention-transfer mode.
+    /// </summary>
+    public static BatchLoss AttentionTransfer(LlamaModel model, Tensor ids, Tensor mask, double mseWeight)
+    {
+        using var capture = new AttentionCapture();
+        using var scope = NewDisposeScope();
+        model.ForwardHidden(ids, capture: capture);
+        if (capture.TransferPairs.Count == 0) throw new InvalidOperationException("no LAWCAT layer is in attention-transfer mode");
+        var w = mask.to(ScalarType.Float32).unsqueeze(-1);                                   // [B, T, 1]
+        var parts = new Dictionary<string, double>();
+        var mses = new List<Tensor>();
+        foreach (var (layer, (student, teacher)) in capture.TransferPairs.OrderBy(kv => kv.Key))
+        {
+            var d = (student.to(ScalarType.Float32) - teacher.to(ScalarType.Float32)).pow(2) * w;
+            var mse = d.sum() / (w.sum() * student.shape[2]);
+            mses.Add(mse);
+            parts[$"mse.layer{layer}"] = mse.item<float>();
+        }
+        var loss = stack(mses).mean() * mseWeight;
+        return new BatchLoss(loss.MoveToOuterDisposeScope(), parts);
+    }
+
+    /// <summary>
+    /// Stage 2: next-token cross-entropy over real tokens, plus <paramref name="klWeight"/> × KL(teacher ‖ student) when
+    /// <paramref name="teacherLogits"/> [B, T, V] are given.
+    /// </summary>
+    public static BatchLoss NextToken(LlamaModel model, Tensor ids, Tensor mask, Tensor? teacherLogits, double klWeight)
+    {
+        using var scope = NewDisposeScope();
+        var logits = model.Forward(ids, null).to(ScalarType.Float32)[.., ..^1];              // [B, T-1, V]
+        var targets = ids[.., 1..];
+        var w = (mask[.., 1..] * mask[.., ..^1]).to(ScalarType.Float32);                     // both positions real
+        var v = logits.shape[2];
+        var ce = nn.functional.cross_entropy(logits.reshape(-1, v), targets.reshape(-1), reduction: nn.Reduction.None);
+        var ceMean = (ce * w.reshape(-1)).sum() / w.sum().clamp_min(1);
+        var parts = new Dictionary<string, double> { ["ce"] = ceMean.item<float>() };
+        var loss = ceMean;
+        if (teacherLogits is not null && klWeight > 0)
+        {
+            var logP = logits.log_softmax(-1);
+            var logQ = teacherLogits.to(ScalarType.Float32)[.., ..^1].log_softmax(-1);
+            var kl = ((logQ.exp() * (logQ - logP)).sum(-1) * w).sum() / w.sum().clamp_min(1);
+            parts["kl"] = kl.item<float>();
+            loss = loss + klWeight * kl;
+        }
+        return new BatchLoss(loss.MoveToOuterDisposeScope(), parts);
+    }
+}

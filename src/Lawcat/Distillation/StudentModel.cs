@@ -1,0 +1,67 @@
+using Lawcat.Conversion;
+using Lawcat.Llama;
+using Lawcat.Training;
+using static TorchSharp.torch;
+
+namespace Lawcat.Distillation;
+
+/// <summary>
+/// A distilled student is its teacher folder plus a LAWCAT checkpoint (only the trained tensors). This loads one
+/// back and exports it as a self-contained model folder (LoRA merged) that <see cref="LlamaModel.FromPretrained"/> reads.
+/// </summary>
+public static class StudentModel
+{
+    /// <summary>
+    /// Rebuilds the student of <paramref name="checkpointPath"/>: loads the teacher (the checkpoint's, or
+    /// <paramref name="teacherFolder"/>, which must be the same model), converts it and copies in the trained tensors.
+    /// </summary>
+    public static LlamaModel Load(string checkpointPath, string? teacherFolder = null, ScalarType? dtype = null, Device? device = null)
+    {
+        var (state, tensors) = Checkpoint.Load(checkpointPath);
+        var options = DistillOptionsIO.FromJson(state.Options, checkpointPath);
+        var folder = teacherFolder ?? state.Teacher.Folder;
+        if (!Directory.Exists(folder))
+            throw new LawcatException($"{checkpointPath}: its teacher folder {folder} is not here; pass the teacher's folder (--model).");
+        var identity = TeacherIdentity.Of(folder);
+        if (identity.Fingerprint != state.Teacher.Fingerprint)
+            throw new LawcatException($"{checkpointPath} was distilled from a different teacher than {folder} (fingerprint {state.Teacher.Fingerprint[..12]}…, this folder {identity.Fingerprint[..12]}…).");
+        var model = LlamaModel.FromPretrained(folder, dtype, device);
+        LawcatConversion.Convert(model, options.Lawcat, options.SoftmaxLayers);
+        if (state.HasLora) Lora.Apply(model, options.Stage2.Lora);
+        CopyInto(model, tensors, state.Trainable, checkpointPath);
+        foreach (var p in model.parameters()) p.requires_grad = false;
+        model.eval();
+        return model;
+    }
+
+    /// <summary>Copies the named tensors into the model's parameters; every name must exist with the same shape.</summary>
+    public static void CopyInto(LlamaModel model, IReadOnlyDictionary<string, Tensor> tensors, IEnumerable<string> names, string source)
+    {
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        using var _ = no_grad();
+        foreach (var name in names)
+        {
+            if (!parameters.TryGetValue(name, out var p)) throw new LawcatException($"{source}: tensor '{name}' has no matching parameter in the student.");
+            var t = tensors[name];
+            if (!t.shape.SequenceEqual(p.shape))
+                throw new LawcatException($"{source}: tensor '{name}' has shape [{string.Join(", ", t.shape)}], the student expects [{string.Join(", ", p.shape)}].");
+            p.copy_(t);
+        }
+    }
+
+    /// <summary>
+    /// Writes the student to <paramref name="folder"/> as a model folder: LoRA merged into the projections, config.json
+    /// with a <c>lawcat</c> section, model.safetensors, and the tokenizer files of <paramref name="tokenizerFolder"/>.
+    /// </summary>
+    public static void Export(LlamaModel student, string folder, string? tokenizerFolder)
+    {
+        Lora.Merge(student);
+        student.SavePretrained(folder);
+        if (tokenizerFolder is null) return;
+        foreach (var name in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json" })
+        {
+            var src = Path.Combine(tokenizerFolder, name);
+            if (File.Exists(src)) File.Copy(src, Path.Combine(folder, name), overwrite: true);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Lawcat.Data;
+using Lawcat.Distillation;
+using Lawcat.IO;
+using static TorchSharp.torch;
+
+namespace Lawcat.Training;
+
+/// <summary>Everything besides tensors that resuming needs, stored as JSON in the checkpoint's metadata.</summary>
+public sealed record CheckpointState
+{
+    /// <summary>1 = attention transfer, 2 = fine-tuning.</summary>
+    public int Stage { get; init; }
+    /// <summary>Updates done in this stage.</summary>
+    public long Step { get; init; }
+    /// <summary>Where the data stream stands.</summary>
+    public DataPosition Data { get; init; } = new(0, 0);
+    /// <summary>Learning-rate schedule state.</summary>
+    public double PlateauFactor { get; init; } = 1;
+    /// <inheritdoc cref="PlateauFactor"/>
+    public int BadEvals { get; init; }
+    /// <summary>Best eval loss of this stage so far.</summary>
+    public double BestEvalLoss { get; init; } = double.PositiveInfinity;
+    /// <summary>Whether LoRA adapters exist in the model (stage 2 with LoRA).</summary>
+    public bool HasLora { get; init; }
+    /// <summary>Names of the trainable tensors stored.</summary>
+    public string[] Trainable { get; init; } = Array.Empty<string>();
+    /// <summary>The run's full options.</summary>
+    public JsonObject Options { get; init; } = new();
+    /// <summary>The teacher the student was distilled from.</summary>
+    public TeacherIdentity Teacher { get; init; } = new("", "");
+}
+
+/// <summary>
+/// A training checkpoint: the trainable tensors and optimizer moments as safetensors, with <see cref="CheckpointState"/>
+/// as JSON in the header metadata, in one file written to a temporary name and renamed, so a crash never leaves a
+/// half-written checkpoint in place of a good one. A readable .json copy of the state is written beside it.
+/// </summary>
+public static class Checkpoint
+{
+    const string MetadataKey = "lawcat.checkpoint";
+
+    /// <summary>Writes <paramref name="tensors"/> and <paramref name="state"/> to <paramref name="path"/>.</summary>
+    public static void Save(string path, CheckpointState state, IEnumerable<KeyValuePair<string, Tensor>> tensors)
+    {
+        var json = JsonSerializer.Serialize(state, DistillOptionsIO.Json);
+        SafetensorsFile.Write(path, tensors, new Dictionary<string, string> { [MetadataKey] = json, ["format"] = "pt" });
+        var sidecar = Path.ChangeExtension(path, ".json");
+        File.WriteAllText(sidecar + ".tmp", json);
+        File.Move(sidecar + ".tmp", sidecar, overwrite: true);
+    }
+
+    /// <summary>Reads a checkpoint: its state and its tensors (CPU).</summary>
+    public static (CheckpointState State, Dictionary<string, Tensor> Tensors) Load(string path)
+    {
+        var file = SafetensorsFile.Open(path);
+        if (!file.Metadata.TryGetValue(MetadataKey, out var json))
+            throw new LawcatException($"{path}: not a LAWCAT checkpoint (no '{MetadataKey}' metadata).");
+        CheckpointState state;
+        try { state = JsonSerializer.Deserialize<CheckpointState>(json, DistillOptionsIO.Json)!; }
+        catch (JsonException e) { throw new LawcatException($"{path}: corrupt checkpoint metadata: {e.Message}"); }
+        var missing = state.Trainable.Where(n => !file.Entries.ContainsKey(n)).ToList();
+        if (missing.Count > 0) throw new LawcatException($"{path}: checkpoint lists {missing.Count} tensors it does not hold, e.g. {missing[0]}.");
+        return (state, file.ReadAll());
+    }
+}
