@@ -1,1 +1,31 @@
-return 0;
+using Lawcat.Cli;
+using Lawcat.Cli.Commands;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+var app = new CommandApp();
+app.Configure(config =>
+{
+    config.SetApplicationName("lawcat");
+    config.PropagateExceptions();
+    config.AddCommand<InfoCommand>("info").WithDescription("Show a model folder's architecture, parameter count and memory needs.");
+    config.AddCommand<GenerateCommand>("generate").WithDescription("Greedy text generation with a teacher or a LAWCAT student.");
+    config.AddCommand<DistillCommand>("distill").WithDescription("Distill a softmax Llama into LAWCAT (attention transfer, then fine-tuning), then evaluate passkey retrieval.");
+    config.AddCommand<PretrainCommand>("pretrain").WithDescription("Train a small Llama from scratch (how the embedded tiny teacher is made).");
+    config.AddCommand<ExportCommand>("export").WithDescription("Write a distilled student as a self-contained model folder (LoRA merged).");
+    config.AddBranch("eval", eval =>
+    {
+        eval.SetDescription("Long-context evaluation of a teacher and its LAWCAT student.");
+        eval.AddCommand<EvalPasskeyCommand>("passkey").WithDescription("Passkey retrieval (LongLoRA/landmark protocol).");
+        eval.AddCommand<EvalNiahCommand>("niah").WithDescription("RULER single needle in a haystack, S-NIAH-1/2/3.");
+        eval.AddCommand<EvalBabilongCommand>("babilong").WithDescription("BABILong QA2/QA3.");
+        eval.AddCommand<EvalPplCommand>("ppl").WithDescription("Perplexity on held-out text.");
+    });
+    config.AddBranch("bench", bench =>
+    {
+        bench.SetDescription("Speed and memory benchmarks.");
+        bench.AddCommand<BenchAttentionCommand>("attention").WithDescription("Prefill latency and peak memory: softmax SDPA vs LAWCAT, per sequence length.");
+        bench.AddCommand<BenchModelCommand>("model").WithDescription("Whole-model load time, prefill and decode throughput, teacher vs student.");
+    });
+});
+return Cli.Run(app, args);

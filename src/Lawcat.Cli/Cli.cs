@@ -1,0 +1,79 @@
+using System.Runtime.InteropServices;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using static TorchSharp.torch;
+
+namespace Lawcat.Cli;
+
+/// <summary>Process-level concerns of the command line: error reporting, device setup, Ctrl-C.</summary>
+static class Cli
+{
+    /// <summary>Runs the app; user errors print one message (no stack trace) and exit 1, usage errors exit 2.</summary>
+    public static int Run(CommandApp app, string[] args)
+    {
+        try { return app.Run(args); }
+        catch (LawcatException e) { return Fail(e.Message, 1); }
+        catch (CommandParseException e) { return Fail(e.Message, 2); }
+        catch (CommandRuntimeException e) { return Fail(e.Message, 2); }
+        catch (ExternalException e) when (e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase))
+        {
+            return Fail("the device ran out of memory: " + FirstLine(e.Message) +
+                "\nTry a smaller batch (--set stage1.batch_size=1 with more gradient_accumulation), shorter sequences (--set data.sequence_length=...), or --dtype bfloat16.", 1);
+        }
+    }
+
+    static int Fail(string message, int code)
+    {
+        AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        return code;
+    }
+
+    static string FirstLine(string s) => s.Split('\n')[0];
+
+    /// <summary>Parses --device and makes sure it is usable.</summary>
+    public static Device Device(string name)
+    {
+        if (name == "cpu") return CPU;
+        if (name == "cuda" || name.StartsWith("cuda:"))
+        {
+            InitializeDeviceType(DeviceType.CUDA);
+            if (!cuda.is_available())
+                throw new LawcatException($"--device {name}: CUDA is not available here. Build with -p:LawcatBackend=torch-python (Linux) or cuda-windows, see README.");
+            return device(name);
+        }
+        throw new LawcatException($"--device '{name}': expected cpu, cuda or cuda:N.");
+    }
+
+    /// <summary>Parses --dtype.</summary>
+    public static ScalarType DType(string name) => name switch
+    {
+        "float32" or "fp32" => ScalarType.Float32,
+        "bfloat16" or "bf16" => ScalarType.BFloat16,
+        _ => throw new LawcatException($"--dtype '{name}': expected float32 or bfloat16."),
+    };
+
+    /// <summary>A token that is cancelled on Ctrl-C (the first press; a second one kills the process as usual).</summary>
+    public static CancellationToken CtrlC()
+    {
+        var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler? handler = null;
+        handler = (_, e) =>
+        {
+            e.Cancel = true;
+            AnsiConsole.MarkupLine("[yellow]Ctrl-C: finishing the current step and saving a checkpoint (press again to abort).[/]");
+            cts.Cancel();
+            Console.CancelKeyPress -= handler;
+        };
+        Console.CancelKeyPress += handler;
+        return cts.Token;
+    }
+
+    /// <summary>Human-readable bytes.</summary>
+    public static string Bytes(double b) => b switch
+    {
+        >= 1L << 30 => $"{b / (1L << 30):F2} GiB",
+        >= 1L << 20 => $"{b / (1L << 20):F1} MiB",
+        >= 1L << 10 => $"{b / (1L << 10):F1} KiB",
+        _ => $"{b:F0} B",
+    };
+}
