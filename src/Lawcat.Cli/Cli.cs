@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Lawcat.Cli;
@@ -67,6 +68,16 @@ static class Cli
         Console.CancelKeyPress += handler;
         return cts.Token;
     }
+
+    /// <summary>Parses a comma list of lengths like "512,1k,2k" (k = 1024) given to <paramref name="option"/>.</summary>
+    public static int[] Lengths(string text, string option) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(x =>
+        {
+            var k = x.EndsWith("k", StringComparison.OrdinalIgnoreCase);
+            if (!double.TryParse(k ? x[..^1] : x, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) || v < 0)
+                throw new LawcatException($"{option}: '{x}' is not a length (e.g. 512, 1k, 2k).");
+            return (int)(k ? v * 1024 : v);
+        }).ToArray();
 
     /// <summary>Human-readable bytes.</summary>
     public static string Bytes(double b) => b switch

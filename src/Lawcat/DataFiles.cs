@@ -19,6 +19,24 @@ public static class DataFiles
         Find(relativePath, Environment.GetEnvironmentVariable(DataDirVariable),
             new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory });
 
+    /// <summary>Folder of the embedded tiny teacher, relative to the repository (see data/tiny-teacher/PRETRAIN.md).</summary>
+    public const string TinyTeacherFolder = "data/tiny-teacher";
+
+    /// <summary>
+    /// The embedded tiny teacher's model folder: <see cref="TinyTeacherFolder"/> above the current directory or the
+    /// application's folder (the repository it was built from).
+    /// </summary>
+    public static string TinyTeacher()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var d = new DirectoryInfo(Path.GetFullPath(start)); d != null; d = d.Parent)
+            {
+                var candidate = Path.Combine(d.FullName, TinyTeacherFolder);
+                if (File.Exists(Path.Combine(candidate, "config.json"))) return candidate;
+            }
+        throw new LawcatException($"the embedded tiny teacher ({TinyTeacherFolder}/config.json) was not found above the current directory or the application folder; run from the repository, or pass --teacher DIR.");
+    }
+
     /// <summary>The Gutenberg books (<c>.txt</c> files of <see cref="GutenbergFolder"/>), sorted by file name.</summary>
     public static IReadOnlyList<string> GutenbergBooks()
     {

@@ -14,7 +14,7 @@ sealed class InfoCommand : Command<InfoCommand.Settings>
         public string Model { get; init; } = "";
     }
 
-    protected override int Execute(CommandContext context, Settings s, CancellationToken cancel)
+    public override int Execute(CommandContext context, Settings s, CancellationToken cancel)
     {
         if (s.Model == "") throw new LawcatException("--model DIR is required.");
         var c = LlamaConfig.FromFile(s.Model);

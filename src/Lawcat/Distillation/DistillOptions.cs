@@ -110,6 +110,9 @@ public sealed record DistillOptions
         CheckpointEvery = 50,
     };
 
+    /// <summary>Options from a JSON tree (snake_case keys), validated; <paramref name="source"/> names it in errors.</summary>
+    public static DistillOptions FromJson(System.Text.Json.Nodes.JsonObject node, string source) => OptionsIO.FromJson<DistillOptions>(node, source).Validate();
+
     /// <summary>Checks every field; throws <see cref="LawcatException"/> naming the first bad one.</summary>
     public DistillOptions Validate()
     {

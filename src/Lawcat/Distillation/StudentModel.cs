@@ -18,7 +18,7 @@ public static class StudentModel
     public static LlamaModel Load(string checkpointPath, string? teacherFolder = null, ScalarType? dtype = null, Device? device = null)
     {
         var (state, tensors) = Checkpoint.Load(checkpointPath);
-        var options = DistillOptionsIO.FromJson(state.Options, checkpointPath);
+        var options = DistillOptions.FromJson(state.Options, checkpointPath);
         var folder = teacherFolder ?? state.Teacher.Folder;
         if (!Directory.Exists(folder))
             throw new LawcatException($"{checkpointPath}: its teacher folder {folder} is not here; pass the teacher's folder (--model).");
@@ -33,6 +33,9 @@ public static class StudentModel
         model.eval();
         return model;
     }
+
+    /// <summary>The teacher folder recorded in a checkpoint.</summary>
+    public static string TeacherFolderOf(string checkpointPath) => Checkpoint.Load(checkpointPath).State.Teacher.Folder;
 
     /// <summary>Copies the named tensors into the model's parameters; every name must exist with the same shape.</summary>
     public static void CopyInto(LlamaModel model, IReadOnlyDictionary<string, Tensor> tensors, IEnumerable<string> names, string source)

@@ -86,6 +86,9 @@ public sealed class KvCache : ILayerState
         return (_k[.., .., ..(int)Length], _v[.., .., ..(int)Length]);
     }
 
+    /// <summary>Forgets every position after the first <paramref name="length"/> (the buffers are kept).</summary>
+    public void Truncate(long length) => Length = Math.Min(Length, length);
+
     Tensor Grow(Tensor? old, Tensor like, long cap)
     {
         var fresh = zeros(new[] { like.shape[0], like.shape[1], cap, like.shape[3] }, like.dtype, like.device).DetachFromDisposeScope();

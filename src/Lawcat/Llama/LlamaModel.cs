@@ -79,6 +79,22 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
         File.Move(path + ".tmp", path, overwrite: true);
     }
 
+    /// <summary>
+    /// HF's initialization for training from scratch: every Linear and the embedding N(0, <paramref name="std"/>),
+    /// biases zero, norms one (TorchSharp's defaults, Kaiming for Linear and N(0, 1) for embeddings, train poorly
+    /// with tied embeddings).
+    /// </summary>
+    public void InitializeWeights(double std = 0.02)
+    {
+        using var _ = no_grad();
+        foreach (var (name, p) in named_parameters())
+        {
+            if (name.EndsWith("norm.weight")) p.fill_(1.0);
+            else if (name.EndsWith(".bias")) p.zero_();
+            else nn.init.normal_(p, 0, std);
+        }
+    }
+
     /// <summary>Swaps the attention of layer <paramref name="layer"/>.</summary>
     public void ReplaceAttention(int layer, DecoderAttention attention) => model.Layers[layer].ReplaceAttention(attention);
 

@@ -44,7 +44,7 @@ public static class Checkpoint
     /// <summary>Writes <paramref name="tensors"/> and <paramref name="state"/> to <paramref name="path"/>.</summary>
     public static void Save(string path, CheckpointState state, IEnumerable<KeyValuePair<string, Tensor>> tensors)
     {
-        var json = JsonSerializer.Serialize(state, DistillOptionsIO.Json);
+        var json = JsonSerializer.Serialize(state, OptionsIO.Json);
         SafetensorsFile.Write(path, tensors, new Dictionary<string, string> { [MetadataKey] = json, ["format"] = "pt" });
         var sidecar = Path.ChangeExtension(path, ".json");
         File.WriteAllText(sidecar + ".tmp", json);
@@ -58,7 +58,7 @@ public static class Checkpoint
         if (!file.Metadata.TryGetValue(MetadataKey, out var json))
             throw new LawcatException($"{path}: not a LAWCAT checkpoint (no '{MetadataKey}' metadata).");
         CheckpointState state;
-        try { state = JsonSerializer.Deserialize<CheckpointState>(json, DistillOptionsIO.Json)!; }
+        try { state = JsonSerializer.Deserialize<CheckpointState>(json, OptionsIO.Json)!; }
         catch (JsonException e) { throw new LawcatException($"{path}: corrupt checkpoint metadata: {e.Message}"); }
         var missing = state.Trainable.Where(n => !file.Entries.ContainsKey(n)).ToList();
         if (missing.Count > 0) throw new LawcatException($"{path}: checkpoint lists {missing.Count} tensors it does not hold, e.g. {missing[0]}.");

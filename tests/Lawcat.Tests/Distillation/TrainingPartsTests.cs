@@ -52,17 +52,17 @@ public class TrainingPartsTests
     [Fact]
     public void OptionsRoundTripThroughJsonAndYamlAndSets()
     {
-        var json = DistillOptionsIO.ToJson(DistillOptions.Paper);
-        Assert.Equal(DistillOptionsIO.ToJson(DistillOptionsIO.FromJson(json, "test")).ToJsonString(), json.ToJsonString());
+        var json = OptionsIO.ToJson(DistillOptions.Paper);
+        Assert.Equal(OptionsIO.ToJson(DistillOptions.FromJson(json, "test")).ToJsonString(), json.ToJsonString());
         var dir = TestPaths.NewTempDir();
         var yaml = Path.Combine(dir, "o.yaml");
         File.WriteAllText(yaml, "stage1:\n  learning_rate: 0.005\nlawcat:\n  conv_kernel_size: 2\n  gate: scalar_per_head\n");
-        var merged = DistillOptionsIO.FromJson(DistillOptionsIO.Merge(json, DistillOptionsIO.ReadFile(yaml)), yaml);
+        var merged = DistillOptions.FromJson(OptionsIO.Merge(json, OptionsIO.ReadFile(yaml)), yaml);
         Assert.Equal(0.005, merged.Stage1.LearningRate);
         Assert.Equal(2, merged.Lawcat.ConvKernelSize);
         Assert.Equal(Lawcat.Attention.GateKind.ScalarPerHead, merged.Lawcat.Gate);
         Assert.Equal(1000, merged.Stage1.MseWeight);
-        var set = DistillOptionsIO.FromJson(DistillOptionsIO.ApplySets(json, new[] { "stage2.lora.rank=4", "data.files=[\"a.txt\"]", "device=cuda" }), "--set");
+        var set = DistillOptions.FromJson(OptionsIO.ApplySets(json, new[] { "stage2.lora.rank=4", "data.files=[\"a.txt\"]", "device=cuda" }), "--set");
         Assert.Equal(4, set.Stage2.Lora.Rank);
         Assert.Equal(new[] { "a.txt" }, set.Data.Files);
         Assert.Equal("cuda", set.Device);
@@ -71,15 +71,15 @@ public class TrainingPartsTests
     [Fact]
     public void BadOptionsNameTheKey()
     {
-        var json = DistillOptionsIO.ToJson(DistillOptions.Paper);
-        Assert.Contains("stage1.learnin_rate", Assert.Throws<LawcatException>(() => DistillOptionsIO.ApplySets(json, new[] { "stage1.learnin_rate=1" })).Message);
-        Assert.Contains("stage1.learning_rate", Assert.Throws<LawcatException>(() => DistillOptionsIO.FromJson(DistillOptionsIO.ApplySets(json, new[] { "stage1.learning_rate=-1" }), "x")).Message);
-        Assert.Contains("stage1", Assert.Throws<LawcatException>(() => DistillOptionsIO.FromJson(DistillOptionsIO.ApplySets(json, new[] { "stage1.steps=\"many\"" }), "x")).Message);
+        var json = OptionsIO.ToJson(DistillOptions.Paper);
+        Assert.Contains("stage1.learnin_rate", Assert.Throws<LawcatException>(() => OptionsIO.ApplySets(json, new[] { "stage1.learnin_rate=1" })).Message);
+        Assert.Contains("stage1.learning_rate", Assert.Throws<LawcatException>(() => DistillOptions.FromJson(OptionsIO.ApplySets(json, new[] { "stage1.learning_rate=-1" }), "x")).Message);
+        Assert.Contains("stage1", Assert.Throws<LawcatException>(() => DistillOptions.FromJson(OptionsIO.ApplySets(json, new[] { "stage1.steps=\"many\"" }), "x")).Message);
         var dir = TestPaths.NewTempDir();
         var file = Path.Combine(dir, "o.json");
         File.WriteAllText(file, "{\"stage1\": {\"lr\": 1}}");
-        Assert.Contains("o.json", Assert.Throws<LawcatException>(() => DistillOptionsIO.FromJson(DistillOptionsIO.Merge(json, DistillOptionsIO.ReadFile(file)), file)).Message);
-        Assert.Equal(new[] { "stage1.steps: 300 → 5" }, DistillOptionsIO.Differences(json, DistillOptionsIO.ApplySets(json, new[] { "stage1.steps=5" })));
+        Assert.Contains("o.json", Assert.Throws<LawcatException>(() => DistillOptions.FromJson(OptionsIO.Merge(json, OptionsIO.ReadFile(file)), file)).Message);
+        Assert.Equal(new[] { "stage1.steps: 300 → 5" }, OptionsIO.Differences(json, OptionsIO.ApplySets(json, new[] { "stage1.steps=5" })));
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public class TrainingPartsTests
     {
         var dir = TestPaths.NewTempDir();
         var path = Path.Combine(dir, "c.safetensors");
-        var state = new CheckpointState { Stage = 1, Step = 7, Data = new Lawcat.Data.DataPosition(1, 3), Trainable = new[] { "w" }, Options = DistillOptionsIO.ToJson(DistillOptions.Tiny) };
+        var state = new CheckpointState { Stage = 1, Step = 7, Data = new Lawcat.Data.DataPosition(1, 3), Trainable = new[] { "w" }, Options = OptionsIO.ToJson(DistillOptions.Tiny) };
         Checkpoint.Save(path, state, new Dictionary<string, Tensor> { ["w"] = arange(4).to(ScalarType.Float32) });
         var (loaded, tensors) = Checkpoint.Load(path);
         Assert.Equal(7, loaded.Step);

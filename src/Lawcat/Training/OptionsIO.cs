@@ -5,13 +5,13 @@ using System.Text.Json.Serialization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Lawcat.Distillation;
+namespace Lawcat.Training;
 
 /// <summary>
-/// Reads, writes and overrides <see cref="DistillOptions"/> as JSON or YAML with snake_case keys. Unknown keys and
-/// wrong types are errors that name the key.
+/// Reads, writes and overrides option records (<c>DistillOptions</c>, <see cref="PretrainOptions"/>) as JSON or YAML
+/// with snake_case keys. Unknown keys and wrong types are errors that name the key.
 /// </summary>
-public static class DistillOptionsIO
+public static class OptionsIO
 {
     /// <summary>The JSON settings used for options everywhere (files, checkpoints, comparisons).</summary>
     public static JsonSerializerOptions Json { get; } = new()
@@ -24,12 +24,12 @@ public static class DistillOptionsIO
     };
 
     /// <summary>The options as a JSON tree.</summary>
-    public static JsonObject ToJson(DistillOptions o) => JsonSerializer.SerializeToNode(o, Json)!.AsObject();
+    public static JsonObject ToJson<T>(T o) => JsonSerializer.SerializeToNode(o, Json)!.AsObject();
 
     /// <summary>Options from a JSON tree; <paramref name="source"/> names it in errors.</summary>
-    public static DistillOptions FromJson(JsonObject node, string source)
+    public static T FromJson<T>(JsonObject node, string source)
     {
-        try { return node.Deserialize<DistillOptions>(Json)!.Validate(); }
+        try { return node.Deserialize<T>(Json)!; }
         catch (JsonException e)
         {
             var where = string.IsNullOrEmpty(e.Path) ? "" : $" at '{e.Path.TrimStart('$', '.')}'";
@@ -38,7 +38,7 @@ public static class DistillOptionsIO
     }
 
     static string Explain(JsonException e) =>
-        e.Message.Contains("could not be mapped") ? "unknown key (see `lawcat distill --print-options` for the valid ones)" : e.Message.Split(" Path:")[0];
+        e.Message.Contains("could not be mapped") ? "unknown key (see `--print-options` for the valid ones)" : e.Message.Split(" Path:")[0];
 
     /// <summary>Reads a .json, .yaml or .yml file as a JSON tree.</summary>
     public static JsonObject ReadFile(string path)

@@ -1,0 +1,141 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Lawcat.Attention;
+using Lawcat.Benchmarks;
+using Lawcat.Conversion;
+using Lawcat.IO;
+using Lawcat.Llama;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using static TorchSharp.torch;
+
+namespace Lawcat.Cli.Commands;
+
+/// <summary><c>lawcat bench attention</c>: prefill latency and memory of softmax SDPA vs LAWCAT per sequence length.</summary>
+sealed class BenchAttentionCommand : Command<BenchAttentionCommand.Settings>
+{
+    public sealed class Settings : DeviceSettings
+    {
+        [CommandOption("--lengths <LIST>"), Description("Sequence lengths, ascending (default 1k..64k on CUDA, 512..4k on CPU).")]
+        public string? Lengths { get; init; }
+
+        [CommandOption("--methods <LIST>"), Description("Subset of: sdpa, lawcat-op, softmax-layer, lawcat-layer, sdpa-decode, lawcat-decode, softmax-layer-decode, lawcat-layer-decode.")]
+        public string? Methods { get; init; }
+
+        [CommandOption("--heads <N>"), DefaultValue(32)] public int Heads { get; init; } = 32;
+        [CommandOption("--kv-heads <N>"), DefaultValue(8)] public int KvHeads { get; init; } = 8;
+        [CommandOption("--head-dim <N>"), DefaultValue(64)] public int HeadDim { get; init; } = 64;
+        [CommandOption("--iterations <N>"), DefaultValue(5)] public int Iterations { get; init; } = 5;
+        [CommandOption("--no-backward"), Description("Time forward passes only.")] public bool NoBackward { get; init; }
+
+        [CommandOption("--json <FILE>"), Description("Write the results as JSON.")]
+        public string? Json { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings s, CancellationToken cancel)
+    {
+        var device = Cli.Device(s.Device);
+        var dtype = Cli.DType(s.Dtype);
+        var lengths = s.Lengths is null
+            ? (device.type == TorchSharp.DeviceType.CUDA ? new[] { 1024, 2048, 4096, 8192, 16384, 32768, 65536 } : new[] { 512, 1024, 2048, 4096 })
+            : Cli.Lengths(s.Lengths, "--lengths");
+        var methods = s.Methods?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var o = new AttentionBenchmarkOptions(lengths, s.Heads, s.KvHeads, s.HeadDim, methods, !s.NoBackward, 2, s.Iterations);
+        var table = new Table().Title($"attention prefill, B=1 H={s.Heads} D={s.HeadDim} {dtype} on {device}").AddColumns("method", "pass", "length", "ms", "peak memory");
+        var results = AttentionBenchmark.Run(o, device, dtype, r =>
+            Console.WriteLine($"{r.Method} {r.Pass} {r.Length}: {(r.Error is null ? r.Milliseconds.ToString("F3", CultureInfo.InvariantCulture) + " ms" : r.Error)}"));
+        foreach (var r in results)
+            table.AddRow(r.Method, r.Pass, r.Length.ToString(), r.Error is null ? r.Milliseconds.ToString("F3", CultureInfo.InvariantCulture) : "failed",
+                r.PeakBytes is long b ? Cli.Bytes(b) : "-");
+        AnsiConsole.Write(table);
+        if (s.Json is not null)
+            File.WriteAllText(s.Json, JsonSerializer.Serialize(new { device = device.ToString(), dtype = dtype.ToString(), options = o, results },
+                new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+        return 0;
+    }
+}
+
+/// <summary>
+/// <c>lawcat bench model</c>: load time, logit agreement with a reference (HF's, on the same ids), prefill and decode
+/// speed of the teacher and of its LAWCAT conversion (untrained: speed only).
+/// </summary>
+sealed class BenchModelCommand : Command<BenchModelCommand.Settings>
+{
+    public sealed class Settings : ModelSettings
+    {
+        [CommandOption("--reference <FILE>"), Description("safetensors with input_ids [B, T] and logits [B, T, V] to compare against.")]
+        public string? Reference { get; init; }
+
+        [CommandOption("--prefill <LIST>"), Description("Prefill lengths."), DefaultValue("1k,8k")]
+        public string Prefill { get; init; } = "1k,8k";
+
+        [CommandOption("--decode <LIST>"), Description("Context lengths for decode speed."), DefaultValue("1k,8k")]
+        public string Decode { get; init; } = "1k,8k";
+
+        [CommandOption("--no-student"), Description("Skip the LAWCAT conversion.")]
+        public bool NoStudent { get; init; }
+
+        [CommandOption("--json <FILE>"), Description("Write the results as JSON.")]
+        public string? Json { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings s, CancellationToken cancel)
+    {
+        var device = Cli.Device(s.Device);
+        var dtype = Cli.DType(s.Dtype);
+        long baseline = GpuMemory.UsedBytes() ?? 0;
+        var sw = Stopwatch.StartNew();
+        var model = LlamaModel.FromPretrained(s.ModelFolder, dtype, device);
+        if (device.type == TorchSharp.DeviceType.CUDA) cuda.synchronize();
+        double loadSeconds = sw.Elapsed.TotalSeconds;
+        var report = new JsonObject { ["model"] = Path.GetFullPath(s.ModelFolder), ["device"] = device.ToString(), ["dtype"] = dtype.ToString(), ["load_seconds"] = loadSeconds };
+        Console.WriteLine($"loaded in {loadSeconds:F2} s");
+        if (s.Reference is not null)
+        {
+            var reference = SafetensorsFile.Open(s.Reference).ReadAll();
+            using var _ = no_grad();
+            var logits = model.Forward(reference["input_ids"].to(device));
+            var a = ModelBenchmark.Compare(reference["logits"], logits);
+            report["logits"] = JsonSerializer.SerializeToNode(a);
+            Console.WriteLine($"logits vs reference: max |diff| {a.MaxAbsDiff:G4} (reference scale {a.ReferenceScale:G4}), mean |diff| {a.MeanAbsDiff:G4}, top-1 agreement {a.Top1Agreement * 100:F2}%");
+        }
+        var prefill = Cli.Lengths(s.Prefill, "--prefill");
+        var decode = Cli.Lengths(s.Decode, "--decode");
+        report["teacher"] = Speeds(model, prefill, decode);
+        report["teacher_peak_bytes"] = (GpuMemory.UsedBytes() ?? baseline) - baseline;
+        if (!s.NoStudent)
+        {
+            LawcatConversion.Convert(model, LawcatOptions.Default);
+            model.eval();
+            report["student"] = Speeds(model, prefill, decode);
+            report["student_peak_bytes"] = (GpuMemory.UsedBytes() ?? baseline) - baseline;
+        }
+        var text = report.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        Console.WriteLine(text);
+        if (s.Json is not null) File.WriteAllText(s.Json, text);
+        return 0;
+    }
+
+    static JsonObject Speeds(LlamaModel model, int[] prefill, int[] decode)
+    {
+        var o = new JsonObject();
+        foreach (var t in prefill)
+        {
+            double ms = ModelBenchmark.PrefillMs(model, t);
+            o[$"prefill_{t}_ms"] = ms;
+            o[$"prefill_{t}_tokens_per_s"] = t / (ms / 1000);
+            Console.WriteLine($"prefill {t}: {ms:F1} ms ({t / (ms / 1000):N0} tokens/s)");
+        }
+        foreach (var c in decode)
+        {
+            double ms = ModelBenchmark.DecodeMsPerToken(model, c);
+            o[$"decode_after_{c}_ms_per_token"] = ms;
+            o[$"decode_after_{c}_tokens_per_s"] = 1000 / ms;
+            Console.WriteLine($"decode after {c}: {ms:F2} ms/token ({1000 / ms:N1} tokens/s)");
+        }
+        return o;
+    }
+}

@@ -1,0 +1,171 @@
+using System.ComponentModel;
+using System.Globalization;
+using Lawcat.Distillation;
+using Lawcat.Evaluation;
+using Lawcat.Llama;
+using Lawcat.Tokenization;
+using Lawcat.Visualization;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using static TorchSharp.torch;
+
+namespace Lawcat.Cli.Commands;
+
+/// <summary>Options shared by the long-context evaluations.</summary>
+class EvalSettings : ModelSettings
+{
+    [CommandOption("--lengths <LIST>"), Description("Prompt lengths in tokens, e.g. 1k,2k,4k.")]
+    public string? Lengths { get; init; }
+
+    [CommandOption("--depths <N>"), Description("Evenly spaced needle depths per length (0 = drawn at random as the benchmark does)."), DefaultValue(0)]
+    public int Depths { get; init; }
+
+    [CommandOption("--samples <N>"), Description("Samples per length and depth."), DefaultValue(10)]
+    public int Samples { get; init; } = 10;
+
+    [CommandOption("--seed <N>"), Description("Seed of the samples."), DefaultValue(0)]
+    public int Seed { get; init; }
+
+    [CommandOption("--out <DIR>"), Description("Folder for results (CSV, JSON, PNG). Default: runs/eval-TASK-TIMESTAMP.")]
+    public string? Out { get; init; }
+
+    [CommandOption("--no-teacher"), Description("With --student, evaluate the student only.")]
+    public bool NoTeacher { get; init; }
+
+    /// <summary>The lengths asked for, or <paramref name="fallback"/>.</summary>
+    public int[] ParseLengths(int[] fallback) => Lengths is null ? fallback : Cli.Lengths(Lengths, "--lengths");
+}
+
+/// <summary>Runs a plan on the teacher and/or student and reports.</summary>
+abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings : EvalSettings
+{
+    protected abstract string TaskName { get; }
+    protected abstract IReadOnlyList<(IEvalGenerator Generator, int MaxNewTokens)> Generators(TSettings s);
+    protected abstract int[] DefaultLengths { get; }
+
+    public override int Execute(CommandContext context, TSettings s, CancellationToken cancel)
+    {
+        if (s.Samples < 1) throw new LawcatException($"--samples must be ≥ 1, got {s.Samples}.");
+        if (s.Depths < 0) throw new LawcatException($"--depths must be ≥ 0, got {s.Depths}.");
+        var device = Cli.Device(s.Device);
+        var dtype = Cli.DType(s.Dtype);
+        var folder = s.ModelFolder;
+        var tokenizer = BpeTokenizer.FromModelFolder(folder);
+        var lengths = s.ParseLengths(DefaultLengths);
+        var depths = s.Depths == 0 ? new double?[] { null } : DepthGrid.Even(s.Depths).Select(d => (double?)d).ToArray();
+        var models = new List<(string Name, Func<LlamaModel> Load)>();
+        if (s.Student is null || !s.NoTeacher) models.Add(("teacher", () => LlamaModel.FromPretrained(folder, dtype, device)));
+        if (s.Student is not null) models.Add(("student", () => StudentModel.Load(s.Student, folder, dtype, device)));
+        var plans = Generators(s).Select(g => new EvalPlan(g.Generator, lengths, depths, s.Samples, g.MaxNewTokens)).ToList();
+        int total = models.Count * plans.Sum(EvalRunner.Count), done = 0;
+        var results = ProgressView.Run((_, count) =>
+        {
+            var all = new List<EvalResult>();
+            foreach (var (name, load) in models)
+            {
+                using var model = load();
+                using var grad = no_grad();
+                foreach (var plan in plans)
+                    all.AddRange(EvalRunner.Run(model, name, tokenizer, plan, r => count($"{TaskName} ({name})", ++done, total), cancel));
+            }
+            return all;
+        });
+        var outDir = s.Out ?? Path.Combine("runs", $"eval-{TaskName}-{DateTime.Now:yyyyMMdd-HHmmss}");
+        EvalReport.Save(results, Path.Combine(outDir, TaskName));
+        var pngs = EvalPlots.Save(results, outDir, TaskName, depthGrid: s.Depths > 1);
+        var rows = EvalReport.SummaryRows(results);
+        var table = new Table().Title($"{TaskName}: accuracy (%)");
+        foreach (var h in rows[0]) table.AddColumn(h);
+        foreach (var row in rows.Skip(1)) table.AddRow(row.Select(Markup.Escape).ToArray());
+        AnsiConsole.Write(table);
+        var perSample = results.GroupBy(r => r.Model).Select(g => $"{g.Key} {g.Average(r => r.Seconds):F3} s/sample");
+        AnsiConsole.MarkupLine($"{string.Join(", ", perSample)}; results in {Markup.Escape(outDir)} ({pngs.Count} plots)");
+        return 0;
+    }
+}
+
+sealed class EvalPasskeyCommand : EvalCommandBase<EvalSettings>
+{
+    protected override string TaskName => "passkey";
+    protected override int[] DefaultLengths => new[] { 1024, 2048, 4096 };
+    protected override IReadOnlyList<(IEvalGenerator, int)> Generators(EvalSettings s) => new (IEvalGenerator, int)[] { (new PasskeyGenerator(s.Seed), 10) };
+}
+
+sealed class EvalNiahCommand : EvalCommandBase<EvalNiahCommand.Settings>
+{
+    public sealed class Settings : EvalSettings
+    {
+        [CommandOption("--tasks <LIST>"), Description("Which S-NIAH tasks: 1,2,3."), DefaultValue("1,2,3")]
+        public string Tasks { get; init; } = "1,2,3";
+
+        [CommandOption("--max-new-tokens <N>"), Description("Tokens generated per sample (RULER: 128)."), DefaultValue(RulerNiahGenerator.TokensToGenerate)]
+        public int MaxNewTokens { get; init; } = RulerNiahGenerator.TokensToGenerate;
+    }
+
+    protected override string TaskName => "niah";
+    protected override int[] DefaultLengths => RulerNiahGenerator.LawcatLengths.ToArray();
+    protected override IReadOnlyList<(IEvalGenerator, int)> Generators(Settings s) =>
+        s.Tasks.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(t => ((IEvalGenerator)new RulerNiahGenerator(t switch
+        {
+            "1" => RulerNiahTask.SNiah1,
+            "2" => RulerNiahTask.SNiah2,
+            "3" => RulerNiahTask.SNiah3,
+            _ => throw new LawcatException($"--tasks: '{t}' is not one of 1, 2, 3."),
+        }, s.Seed), s.MaxNewTokens)).ToList();
+}
+
+sealed class EvalBabilongCommand : EvalCommandBase<EvalBabilongCommand.Settings>
+{
+    public sealed class Settings : EvalSettings
+    {
+        [CommandOption("--tasks <LIST>"), Description("Which tasks: qa2,qa3."), DefaultValue("qa2,qa3")]
+        public string Tasks { get; init; } = "qa2,qa3";
+    }
+
+    protected override string TaskName => "babilong";
+    protected override int[] DefaultLengths => new[] { 0, 1024, 2048, 4096 };
+    protected override IReadOnlyList<(IEvalGenerator, int)> Generators(Settings s) =>
+        s.Tasks.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(t => ((IEvalGenerator)new BabilongGenerator(t switch
+        {
+            "qa2" => BabiTask.Qa2,
+            "qa3" => BabiTask.Qa3,
+            _ => throw new LawcatException($"--tasks: '{t}' is not qa2 or qa3."),
+        }, s.Seed), 20)).ToList();
+}
+
+/// <summary><c>lawcat eval ppl</c>: perplexity of teacher and student on held-out text, for quick regressions between runs.</summary>
+sealed class EvalPplCommand : Command<EvalPplCommand.Settings>
+{
+    public sealed class Settings : ModelSettings
+    {
+        [CommandOption("--data <FILE>"), Description(".txt/.jsonl files (repeatable). Default: the bundled public-domain books.")]
+        public string[] Data { get; init; } = Array.Empty<string>();
+
+        [CommandOption("--seq-len <N>"), Description("Tokens per chunk."), DefaultValue(1024)]
+        public int SeqLen { get; init; } = 1024;
+
+        [CommandOption("--chunks <N>"), Description("Held-out chunks to score (evenly spread over the data)."), DefaultValue(32)]
+        public int Chunks { get; init; } = 32;
+    }
+
+    public override int Execute(CommandContext context, Settings s, CancellationToken cancel)
+    {
+        var device = Cli.Device(s.Device);
+        var dtype = Cli.DType(s.Dtype);
+        var folder = s.ModelFolder;
+        var tokenizer = BpeTokenizer.FromModelFolder(folder);
+        var files = s.Data.Length > 0 ? s.Data : DataFiles.GutenbergBooks().ToArray();
+        var data = Lawcat.Data.PackedDataset.Build(Lawcat.Data.TrainingText.Documents(files), tokenizer, s.SeqLen, s.Chunks);
+        var table = new Table().Title($"perplexity over {s.Chunks} chunks of {s.SeqLen} tokens").AddColumns("model", "nats/token", "perplexity");
+        var models = new List<(string, Func<LlamaModel>)> { ("teacher", () => LlamaModel.FromPretrained(folder, dtype, device)) };
+        if (s.Student is not null) models.Add(("student", () => StudentModel.Load(s.Student, folder, dtype, device)));
+        foreach (var (name, load) in models)
+        {
+            using var model = load();
+            double ce = Lawcat.Training.PretrainRun.EvalLoss(model, data, device);
+            table.AddRow(name, ce.ToString("F4", CultureInfo.InvariantCulture), Math.Exp(ce).ToString("F3", CultureInfo.InvariantCulture));
+        }
+        AnsiConsole.Write(table);
+        return 0;
+    }
+}

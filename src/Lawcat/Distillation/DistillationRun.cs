@@ -1,0 +1,249 @@
+using System.Text.Json.Nodes;
+using Lawcat.Attention;
+using Lawcat.Conversion;
+using Lawcat.Data;
+using Lawcat.Evaluation;
+using Lawcat.Llama;
+using Lawcat.Tokenization;
+using Lawcat.Training;
+using Parameter = TorchSharp.Modules.Parameter;
+using static TorchSharp.torch;
+
+namespace Lawcat.Distillation;
+
+/// <summary>What a distillation run produced.</summary>
+/// <param name="RunDir">The run folder (options, metrics, checkpoints, evaluation results).</param>
+/// <param name="Stage1">Attention transfer result (null if skipped).</param>
+/// <param name="Stage2">Fine-tuning result (null if skipped).</param>
+/// <param name="Conversion">What the conversion added.</param>
+/// <param name="Checkpoint">The student's final checkpoint.</param>
+/// <param name="Passkey">Passkey results per model and length (empty if not evaluated).</param>
+/// <param name="Interrupted">True when stopped by cancellation (a checkpoint was written).</param>
+public sealed record DistillResult(string RunDir, StageResult? Stage1, StageResult? Stage2, ConversionReport Conversion, string Checkpoint,
+    IReadOnlyList<EvalResult> Passkey, bool Interrupted);
+
+/// <summary>
+/// A whole distillation (spec §2): load the teacher, convert it, stage 1 attention transfer (only LAWCAT parameters
+/// train; each layer learns to reproduce the teacher's pre-o_proj output while the teacher's output flows on), restore
+/// the best stage-1 weights, stage 2 fine-tuning (the student's own outputs flow; next-token cross-entropy, optional KL;
+/// LoRA and/or chosen parameters), then passkey retrieval for teacher and student at multiples of the training length.
+/// Checkpoints after every <c>checkpoint_every</c> updates make the run resumable to the bit.
+/// </summary>
+public sealed class DistillationRun
+{
+    readonly DistillOptions _o;
+    readonly string _runDir;
+    readonly IProgress<TrainingProgress>? _progress;
+    readonly Action<string> _log;
+
+    /// <summary>A run of <paramref name="options"/> writing into <paramref name="runDir"/>.</summary>
+    public DistillationRun(DistillOptions options, string runDir, IProgress<TrainingProgress>? progress = null, Action<string>? log = null)
+    {
+        (_o, _runDir, _progress, _log) = (options.Validate(), runDir, progress, log ?? (_ => { }));
+    }
+
+    string CheckpointPath(int stage, string kind) => Path.Combine(_runDir, "checkpoints", $"stage{stage}-{kind}.safetensors");
+
+    /// <summary>The teacher folder the options name, or the embedded tiny teacher.</summary>
+    public string TeacherFolder => _o.Teacher ?? DataFiles.TinyTeacher();
+
+    /// <summary>Runs (or, with <paramref name="resume"/>, continues) the distillation.</summary>
+    public DistillResult Run(Device device, bool resume, Action<EvalResult>? onEvalSample = null, CancellationToken cancel = default)
+    {
+        Directory.CreateDirectory(_runDir);
+        var optionsJson = OptionsIO.ToJson(_o);
+        var (resumeState, resumeTensors) = resume ? LatestCheckpoint(optionsJson) : (null, null);
+        File.WriteAllText(Path.Combine(_runDir, "options.json"), optionsJson.ToJsonString(OptionsIO.Json));
+        var teacherFolder = TeacherFolder;
+        var identity = TeacherIdentity.Of(teacherFolder);
+        if (resumeState is not null && resumeState.Teacher.Fingerprint != identity.Fingerprint)
+            throw new LawcatException($"{_runDir}: the checkpoint was made with another teacher than {teacherFolder}; resume with the same teacher.");
+        var dtype = _o.Dtype == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
+        _log($"teacher: {teacherFolder} ({dtype}, {device})");
+        var model = LlamaModel.FromPretrained(teacherFolder, dtype, device);
+        var tokenizer = BpeTokenizer.FromModelFolder(teacherFolder);
+        var conversion = LawcatConversion.Convert(model, _o.Lawcat, _o.SoftmaxLayers);
+        _log($"converted {conversion.ConvertedLayers.Count} layers to LAWCAT: {conversion.NewParameters:N0} new parameters ({100.0 * conversion.NewParameters / conversion.TotalParameters:F2}% of {conversion.TotalParameters:N0})");
+        var data = LoadData(tokenizer);
+        _log($"data: {data.TokenCount:N0} tokens, {data.TrainChunks.Count} training and {data.EvalChunks.Count} held-out chunks of {_o.Data.SequenceLength}");
+        var synthetic = _o.Data.PasskeyRatio > 0 ? new PasskeyTrainingSamples(tokenizer, _o.Data.SequenceLength, _o.Seed) : null;
+        var template = new CheckpointState { Options = optionsJson, Teacher = identity };
+        using var metrics = new MetricsLog(Path.Combine(_runDir, "metrics.jsonl"));
+
+        StageResult? s1 = null, s2 = null;
+        bool stage2Started = resumeState?.Stage == 2;
+        if (_o.Stage1.Steps > 0 && !stage2Started)
+        {
+            s1 = RunStage1(model, data, synthetic, device, template, metrics, resumeState, resumeTensors, cancel);
+            if (s1.Interrupted) return Finish(s1, null, conversion, CheckpointPath(1, "last"), new List<EvalResult>(), true);
+            RestoreBest(model, 1);
+        }
+        else if (stage2Started) _log("resuming in stage 2");
+        if (_o.Stage2.Steps > 0)
+        {
+            s2 = RunStage2(model, data, synthetic, device, template, metrics, stage2Started ? resumeState : null, stage2Started ? resumeTensors : null, cancel);
+            if (s2.Interrupted) return Finish(s1, s2, conversion, CheckpointPath(2, "last"), new List<EvalResult>(), true);
+        }
+        var final = _o.Stage2.Steps > 0 ? CheckpointPath(2, "last") : CheckpointPath(1, "best");
+        var passkey = _o.PasskeyEval is null ? new List<EvalResult>() : EvaluatePasskey(model, teacherFolder, tokenizer, dtype, device, onEvalSample, cancel);
+        return Finish(s1, s2, conversion, final, passkey, false);
+    }
+
+    DistillResult Finish(StageResult? s1, StageResult? s2, ConversionReport conversion, string checkpoint, List<EvalResult> passkey, bool interrupted)
+    {
+        if (passkey.Count > 0) EvalReport.Save(passkey, Path.Combine(_runDir, "passkey"));
+        return new DistillResult(_runDir, s1, s2, conversion, checkpoint, passkey, interrupted);
+    }
+
+    PackedDataset LoadData(ITokenizer tokenizer)
+    {
+        var files = _o.Data.Files.Length > 0 ? _o.Data.Files : DataFiles.GutenbergBooks().ToArray();
+        long perEpoch = Math.Max((long)_o.Stage1.Steps * _o.Stage1.BatchSize * _o.Stage1.GradientAccumulation,
+            (long)_o.Stage2.Steps * _o.Stage2.BatchSize * _o.Stage2.GradientAccumulation);
+        long maxTokens = _o.Data.MaxTokens > 0 ? _o.Data.MaxTokens : (perEpoch + _o.Data.EvalChunks + 1) * _o.Data.SequenceLength * 2;
+        return PackedDataset.Build(TrainingText.Documents(files), tokenizer, _o.Data.SequenceLength, _o.Data.EvalChunks, maxTokens);
+    }
+
+    StageResult RunStage1(LlamaModel model, PackedDataset data, PasskeyTrainingSamples? synthetic, Device device, CheckpointState template,
+        MetricsLog metrics, CheckpointState? resumeState, Dictionary<string, Tensor>? resumeTensors, CancellationToken cancel)
+    {
+        LawcatConversion.SetMode(model, LawcatMode.AttentionTransfer);
+        model.train();
+        var trainable = LawcatConversion.NewParameters(model).ToList();
+        return RunStage(1, "stage 1: attention transfer", _o.Stage1, model, trainable, data, synthetic, device, template, metrics, resumeState, resumeTensors,
+            (ids, mask) => StageLosses.AttentionTransfer(model, ids, mask, _o.Stage1.MseWeight),
+            () => EvalLoss(data, device, (ids, mask) => StageLosses.AttentionTransfer(model, ids, mask, _o.Stage1.MseWeight).Loss), null, cancel);
+    }
+
+    StageResult RunStage2(LlamaModel model, PackedDataset data, PasskeyTrainingSamples? synthetic, Device device, CheckpointState template,
+        MetricsLog metrics, CheckpointState? resumeState, Dictionary<string, Tensor>? resumeTensors, CancellationToken cancel)
+    {
+        var s = _o.Stage2;
+        LawcatConversion.SetMode(model, LawcatMode.Student);
+        foreach (var (_, p) in LawcatConversion.NewParameters(model)) p.requires_grad = s.TrainLawcat;
+        var trainable = new List<(string, Parameter)>();
+        if (s.UseLora) trainable.AddRange(Lora.Apply(model, s.Lora));
+        if (s.TrainLawcat) trainable.AddRange(LawcatConversion.NewParameters(model));
+        trainable.AddRange(FullFinetune(model, s.FullFinetune));
+        if (trainable.Count == 0) throw new LawcatException("stage 2 has nothing to train: enable stage2.use_lora, stage2.train_lawcat or stage2.full_finetune.");
+        foreach (var (_, p) in trainable) p.requires_grad = true;
+        model.train();
+        BatchLoss Loss(Tensor ids, Tensor mask) => StageLosses.NextToken(model, ids, mask, s.KlWeight > 0 ? TeacherLogits(model, ids) : null, s.KlWeight);
+        var adapters = Lora.Adapters(model).Select(a => a.Module).ToList();
+        Action<long, int> seedDropout = (step, micro) =>
+        {
+            for (int i = 0; i < adapters.Count; i++) adapters[i].DropoutGenerator = new Generator((ulong)Seeds.Combine(_o.Seed, step, micro, i), device);
+        };
+        return RunStage(2, "stage 2: fine-tuning", s, model, trainable, data, synthetic, device, template with { HasLora = s.UseLora }, metrics,
+            resumeState, resumeTensors, Loss, () => EvalLoss(data, device, (ids, mask) => Loss(ids, mask).Loss), seedDropout, cancel);
+    }
+
+    static Tensor TeacherLogits(LlamaModel model, Tensor ids)
+    {
+        using var _ = no_grad();
+        Lora.SetEnabled(model, false);
+        LawcatConversion.SetMode(model, LawcatMode.Teacher);
+        try { return model.Forward(ids); }
+        finally
+        {
+            LawcatConversion.SetMode(model, LawcatMode.Student);
+            Lora.SetEnabled(model, true);
+        }
+    }
+
+    static IEnumerable<(string, Parameter)> FullFinetune(LlamaModel model, string[] patterns)
+    {
+        if (patterns.Length == 0) yield break;
+        var regexes = patterns.Select(p => new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(p).Replace("\\*", "[^.]*") + "$")).ToList();
+        var found = model.named_parameters().Where(p => regexes.Any(r => r.IsMatch(p.name))).Select(p => (p.name, p.parameter)).ToList();
+        if (found.Count == 0) throw new LawcatException($"stage2.full_finetune: no parameter matches {string.Join(", ", patterns)} (names look like model.layers.0.mlp.down_proj.weight).");
+        foreach (var f in found) yield return f;
+    }
+
+    StageResult RunStage(int stage, string name, StageOptions o, LlamaModel model, List<(string Name, Parameter Param)> trainable, PackedDataset data,
+        PasskeyTrainingSamples? synthetic, Device device, CheckpointState template, MetricsLog metrics, CheckpointState? resumeState,
+        Dictionary<string, Tensor>? resumeTensors, Func<Tensor, Tensor, BatchLoss> loss, Func<double> evaluate, Action<long, int>? beforeMicro,
+        CancellationToken cancel)
+    {
+        using var optimizer = new AdamW(trainable, o.LearningRate, weightDecay: o.WeightDecay);
+        var schedule = new LearningRateSchedule(o.Schedule, o.LearningRate, o.WarmupSteps, o.Steps, o.Patience);
+        long start = 0;
+        DataPosition? position = null;
+        if (resumeState is not null && resumeTensors is not null)
+        {
+            StudentModel.CopyInto(model, resumeTensors, resumeState.Trainable, "resume");
+            optimizer.LoadState(resumeTensors, resumeState.Step);
+            schedule.Restore(resumeState.PlateauFactor, resumeState.BadEvals, resumeState.BestEvalLoss);
+            (start, position) = (resumeState.Step, resumeState.Data);
+            _log($"{name}: resuming at update {start}");
+        }
+        var stream = new BatchStream(data, Seeds.Combine(_o.Seed, stage), position, _o.Data.PasskeyRatio, synthetic is null ? null : synthetic.Sample);
+        var names = trainable.Select(t => t.Name).ToArray();
+        var trainer = new StageTrainer
+        {
+            Stage = stage, Name = name, Options = o, Optimizer = optimizer, Schedule = schedule, Data = stream, Device = device,
+            Loss = loss, Evaluate = evaluate, CheckpointEvery = _o.CheckpointEvery, Metrics = metrics, Progress = _progress,
+            BeforeMicroBatch = beforeMicro, StateTemplate = template with { Trainable = names },
+            SaveCheckpoint = (kind, state) => Checkpoint.Save(CheckpointPath(stage, kind), state,
+                trainable.Select(t => KeyValuePair.Create(t.Name, (Tensor)t.Param)).Concat(optimizer.StateTensors())),
+        };
+        return trainer.Run(start, cancel);
+    }
+
+    double EvalLoss(PackedDataset data, Device device, Func<Tensor, Tensor, Tensor> loss)
+    {
+        using var _ = no_grad();
+        double total = 0;
+        foreach (var c in data.EvalChunks)
+        {
+            using var scope = NewDisposeScope();
+            var (ids, mask) = PackedDataset.ToBatch(new[] { data.Chunk(c) }, data.SequenceLength, data.PadId, device);
+            total += loss(ids, mask).item<float>();
+        }
+        return total / data.EvalChunks.Count;
+    }
+
+    void RestoreBest(LlamaModel model, int stage)
+    {
+        var best = CheckpointPath(stage, "best");
+        if (!File.Exists(best)) return;
+        var (state, tensors) = Checkpoint.Load(best);
+        StudentModel.CopyInto(model, tensors, state.Trainable, best);
+        _log($"stage {stage}: restored the best checkpoint (update {state.Step}, eval loss {state.BestEvalLoss:G4})");
+    }
+
+    (CheckpointState?, Dictionary<string, Tensor>?) LatestCheckpoint(JsonObject optionsJson)
+    {
+        var path = new[] { CheckpointPath(2, "last"), CheckpointPath(1, "last") }.FirstOrDefault(File.Exists)
+            ?? throw new LawcatException($"{_runDir}: nothing to resume (no checkpoints/stage1-last.safetensors or stage2-last.safetensors).");
+        var (state, tensors) = Checkpoint.Load(path);
+        var diff = OptionsIO.Differences(state.Options, optionsJson);
+        if (diff.Count > 0)
+            throw new LawcatException($"{path}: cannot resume with different options; these differ from the run's:\n  " + string.Join("\n  ", diff));
+        return (state, tensors);
+    }
+
+    List<EvalResult> EvaluatePasskey(LlamaModel student, string teacherFolder, ITokenizer tokenizer, ScalarType dtype, Device device,
+        Action<EvalResult>? onSample, CancellationToken cancel)
+    {
+        var pe = _o.PasskeyEval!;
+        var lengths = pe.LengthMultiples.Select(m => m * _o.Data.SequenceLength).ToArray();
+        var plan = new EvalPlan(new PasskeyGenerator(_o.Seed + 1), lengths, new double?[] { null }, pe.Samples, 10);
+        var results = new List<EvalResult>();
+        using (no_grad())
+        {
+            LawcatConversion.SetMode(student, LawcatMode.Student);
+            student.eval();
+            if (pe.Teacher)
+            {
+                _log("passkey: teacher");
+                var teacher = LlamaModel.FromPretrained(teacherFolder, dtype, device);
+                results.AddRange(EvalRunner.Run(teacher, "teacher", tokenizer, plan, onSample, cancel));
+                teacher.Dispose();
+            }
+            _log("passkey: student");
+            results.AddRange(EvalRunner.Run(student, "student", tokenizer, plan, onSample, cancel));
+        }
+        return results;
+    }
+}

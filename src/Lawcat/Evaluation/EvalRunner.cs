@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using Lawcat.Llama;
+using Lawcat.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lawcat.Evaluation;
+
+/// <summary>One evaluated sample.</summary>
+/// <param name="Model">Which model answered ("teacher", "student", ...).</param>
+/// <param name="Task">Task name.</param>
+/// <param name="TargetLength">Length asked for, in tokens.</param>
+/// <param name="ActualLength">Prompt length in tokens.</param>
+/// <param name="Depth">Needle depth, if the task has one.</param>
+/// <param name="Index">Sample index.</param>
+/// <param name="Score">0..1 by the task's scorer.</param>
+/// <param name="Output">The model's decoded continuation.</param>
+/// <param name="Answer">The expected answer(s), joined by " | ".</param>
+/// <param name="Seconds">Wall time of prefill plus decoding.</param>
+public sealed record EvalResult(string Model, string Task, int TargetLength, int ActualLength, double? Depth, int Index,
+    double Score, string Output, string Answer, double Seconds);
+
+/// <summary>What to evaluate: a task generator, the lengths, the depths and the number of samples per cell.</summary>
+/// <param name="Generator">Makes the samples.</param>
+/// <param name="Lengths">Prompt lengths in tokens.</param>
+/// <param name="Depths">Needle depths (a single null lets the task draw them).</param>
+/// <param name="Samples">Samples per (length, depth) cell.</param>
+/// <param name="MaxNewTokens">Tokens generated per sample (greedy; stops early at end-of-sequence).</param>
+public sealed record EvalPlan(IEvalGenerator Generator, IReadOnlyList<int> Lengths, IReadOnlyList<double?> Depths, int Samples, int MaxNewTokens);
+
+/// <summary>
+/// Runs a plan on a model with greedy decoding: the teacher decodes with its KV cache, a LAWCAT student with its
+/// constant-size state (the model's own <see cref="LlamaModel.Generate"/>), one sample at a time.
+/// </summary>
+public static class EvalRunner
+{
+    /// <summary>Total samples of a plan.</summary>
+    public static int Count(EvalPlan plan) => plan.Lengths.Count * plan.Depths.Count * plan.Samples;
+
+    /// <summary>Evaluates <paramref name="model"/> on <paramref name="plan"/>; <paramref name="onSample"/> is called after each sample.</summary>
+    public static List<EvalResult> Run(LlamaModel model, string modelName, ITokenizer tokenizer, EvalPlan plan,
+        Action<EvalResult>? onSample = null, CancellationToken cancel = default)
+    {
+        var results = new List<EvalResult>();
+        var stops = tokenizer.EosTokenId is int eos ? new[] { eos } : Array.Empty<int>();
+        foreach (var length in plan.Lengths)
+            foreach (var depth in plan.Depths)
+                for (int i = 0; i < plan.Samples; i++)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    var sample = plan.Generator.Generate(tokenizer, length, depth, i);
+                    var r = RunOne(model, modelName, tokenizer, sample, plan.MaxNewTokens, stops);
+                    results.Add(r);
+                    onSample?.Invoke(r);
+                }
+        return results;
+    }
+
+    /// <summary>Generates and scores one sample.</summary>
+    public static EvalResult RunOne(LlamaModel model, string modelName, ITokenizer tokenizer, EvalSample sample, int maxNewTokens, IReadOnlyCollection<int> stops)
+    {
+        using var scope = NewDisposeScope();
+        var ids = tokenizer.Encode(sample.Prompt, addSpecialTokens: true).Select(x => (long)x).ToArray();
+        var input = tensor(ids, new long[] { 1, ids.Length }, device: model.Device);
+        var clock = Stopwatch.StartNew();
+        var generated = model.Generate(input, null, maxNewTokens, stops).data<long>().Select(x => (int)x).ToList();
+        if (model.Device.type == DeviceType.CUDA) cuda.synchronize();
+        double seconds = clock.Elapsed.TotalSeconds;
+        var cut = generated.FindIndex(t => stops.Contains(t));
+        var output = tokenizer.Decode(cut >= 0 ? generated.Take(cut) : generated, skipSpecialTokens: true);
+        double score = EvalScoring.For(sample.Task).Score(sample, output);
+        return new EvalResult(modelName, sample.Task, sample.TargetLength, sample.ActualLength, sample.Depth, sample.Index,
+            score, output, string.Join(" | ", sample.Answers), seconds);
+    }
+
+    /// <summary>Mean score per (model, target length), in the order they first appear.</summary>
+    public static List<(string Model, int Length, double Accuracy, int Samples)> AccuracyByLength(IEnumerable<EvalResult> results) =>
+        results.GroupBy(r => (r.Model, r.TargetLength))
+            .Select(g => (g.Key.Model, g.Key.TargetLength, g.Average(r => r.Score), g.Count())).ToList();
+}
