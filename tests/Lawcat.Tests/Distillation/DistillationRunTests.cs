@@ -1,0 +1,127 @@
+using Lawcat.Distillation;
+using Lawcat.IO;
+using Lawcat.Llama;
+using Lawcat.Tokenization;
+using Lawcat.Training;
+using static TorchSharp.torch;
+
+namespace Lawcat.Tests.Distillation;
+
+/// <summary>Whole distillation runs on a tiny random teacher (CPU, seconds).</summary>
+[Trait("Category", "Distill")]
+public class DistillationRunTests
+{
+    /// <summary>A random byte-level teacher folder and a text file to distill on.</summary>
+    static (string Teacher, string Data) Fixture()
+    {
+        var dir = TestPaths.NewTempDir();
+        var teacher = Path.Combine(dir, "teacher");
+        var config = TinyModels.Config with { VocabSize = 259, BosTokenId = 256, EosTokenIds = new[] { 257 } };
+        var model = TinyModels.Teacher(11, config);
+        model.InitializeWeights(0.1);
+        model.SavePretrained(teacher);
+        ByteLevelTokenizer.Save(teacher);
+        var data = Path.Combine(dir, "data.txt");
+        var rng = new Random(5);
+        var words = new[] { "the", "cat", "sat", "on", "a", "mat", "and", "looked", "at", "bird", "which", "sang" };
+        File.WriteAllLines(data, Enumerable.Range(0, 400).Select(_ => string.Join(' ', Enumerable.Range(0, 12).Select(_ => words[rng.Next(words.Length)])) + "."));
+        return (teacher, data);
+    }
+
+    static DistillOptions Options(string teacher, string data) => DistillOptions.Tiny with
+    {
+        Teacher = teacher,
+        Data = new DataOptions { Files = new[] { data }, SequenceLength = 48, EvalChunks = 2, PasskeyRatio = 0 },
+        Stage1 = new AttentionTransferOptions { Steps = 8, BatchSize = 2, GradientAccumulation = 1, EvalEvery = 4 },
+        Stage2 = new FineTuneOptions { Steps = 0 },
+        PasskeyEval = null,
+        CheckpointEvery = 2,
+    };
+
+    static List<double> Losses(string runDir, int stage) =>
+        MetricsLog.Read(Path.Combine(runDir, "metrics.jsonl")).Where(r => r["stage"]!.GetValue<int>() == stage && r["loss"] is not null)
+            .Select(r => r["loss"]!.GetValue<double>()).ToList();
+
+    [Fact]
+    public void Stage1LowersTheLossAndChangesOnlyLawcatParameters()
+    {
+        var (teacher, data) = Fixture();
+        var run = TestPaths.NewTempDir();
+        var result = new DistillationRun(Options(teacher, data), run).Run(CPU, resume: false);
+        var losses = Losses(run, 1);
+        Assert.Equal(8, losses.Count);
+        Assert.True(losses[^1] < 0.7 * losses[0], $"stage-1 loss {losses[0]:G4} → {losses[^1]:G4}");
+        var student = StudentModel.Load(result.Checkpoint);
+        var original = SafetensorsCheckpoint.Open(teacher);
+        foreach (var (name, t) in student.state_dict().Where(kv => original.Entries.ContainsKey(kv.Key)))
+            Assert.True(original.Read(name).eq(t).all().item<bool>(), $"teacher weight {name} changed");
+        Assert.Contains(student.state_dict().Keys, k => k.Contains("q_conv1d"));
+        Assert.NotEmpty(result.Conversion.ConvertedLayers);
+    }
+
+    [Fact]
+    public void ResumeEqualsAnUninterruptedRun()
+    {
+        var (teacher, data) = Fixture();
+        var options = Options(teacher, data) with
+        {
+            Stage1 = new AttentionTransferOptions { Steps = 6, BatchSize = 2, GradientAccumulation = 2, EvalEvery = 3 },
+            Stage2 = new FineTuneOptions { Steps = 4, BatchSize = 2, GradientAccumulation = 1, EvalEvery = 2, Lora = new LoraOptions { Rank = 2, Dropout = 0.1 }, KlWeight = 0.5 },
+        };
+        var straight = TestPaths.NewTempDir();
+        new DistillationRun(options, straight).Run(CPU, resume: false);
+
+        var broken = TestPaths.NewTempDir();
+        foreach (var stopAt in new[] { (Stage: "stage 1", Step: 4L), (Stage: "stage 2", Step: 2L) })
+        {
+            using var cts = new CancellationTokenSource();
+            var progress = new SyncProgress(p => { if (p.Stage.StartsWith(stopAt.Stage) && p.Step == stopAt.Step) cts.Cancel(); });
+            var r = new DistillationRun(options, broken, progress).Run(CPU, resume: stopAt.Stage == "stage 2", cancel: cts.Token);
+            Assert.True(r.Interrupted);
+        }
+        new DistillationRun(options, broken).Run(CPU, resume: true);
+        Assert.Equal(Losses(straight, 1), Losses(broken, 1));
+        Assert.Equal(Losses(straight, 2), Losses(broken, 2));
+        var a = Checkpoint.Load(Path.Combine(straight, "checkpoints", "stage2-last.safetensors")).Tensors;
+        var b = Checkpoint.Load(Path.Combine(broken, "checkpoints", "stage2-last.safetensors")).Tensors;
+        foreach (var (name, t) in a) Assert.True(t.eq(b[name]).all().item<bool>(), $"{name} differs after resuming");
+    }
+
+    [Fact]
+    public void ResumingWithOtherOptionsIsRefusedNamingTheDifferences()
+    {
+        var (teacher, data) = Fixture();
+        var options = Options(teacher, data);
+        var run = TestPaths.NewTempDir();
+        new DistillationRun(options with { Stage1 = options.Stage1 with { Steps = 2 } }, run).Run(CPU, resume: false);
+        var e = Assert.Throws<LawcatException>(() => new DistillationRun(options with { Stage1 = options.Stage1 with { Steps = 2, LearningRate = 0.5 } }, run).Run(CPU, resume: true));
+        Assert.Contains("stage1.learning_rate: 0.01 → 0.5", e.Message);
+    }
+
+    [Fact]
+    public void CorruptCheckpointIsAClearError()
+    {
+        var (teacher, data) = Fixture();
+        var run = TestPaths.NewTempDir();
+        var options = Options(teacher, data) with { Stage1 = new AttentionTransferOptions { Steps = 2, BatchSize = 1, GradientAccumulation = 1, EvalEvery = 2 } };
+        new DistillationRun(options, run).Run(CPU, resume: false);
+        var last = Path.Combine(run, "checkpoints", "stage1-last.safetensors");
+        File.WriteAllBytes(last, File.ReadAllBytes(last)[..100]);
+        var e = Assert.Throws<LawcatException>(() => new DistillationRun(options, run).Run(CPU, resume: true));
+        Assert.Contains("stage1-last.safetensors", e.Message);
+    }
+
+    [Fact]
+    public void DivergenceNamesTheStepAndLayer()
+    {
+        var (teacher, data) = Fixture();
+        var options = Options(teacher, data) with { Stage1 = new AttentionTransferOptions { Steps = 3, BatchSize = 1, GradientAccumulation = 1, LearningRate = 1e30, MaxGradNorm = 0 } };
+        var e = Assert.Throws<TrainingDivergedException>(() => new DistillationRun(options, TestPaths.NewTempDir()).Run(CPU, resume: false));
+        Assert.Matches("update [0-9]+: (mse.layer[0-9]+|loss|gradient norm) is", e.Message);
+    }
+
+    sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}
