@@ -30,6 +30,7 @@ public static class PretrainRun
         IProgress<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
+        if (device.type == TorchSharp.DeviceType.CUDA) TorchSharp.torch.backends.cuda.matmul.allow_tf32 = o.AllowTf32;
         Directory.CreateDirectory(folder);
         ByteLevelTokenizer.Save(folder);
         var tokenizer = BpeTokenizer.FromModelFolder(folder);
