@@ -103,7 +103,7 @@ public sealed record DistillOptions
     /// </summary>
     public static DistillOptions Tiny { get; } = new()
     {
-        Data = new DataOptions { SequenceLength = 256, EvalChunks = 8, PasskeyRatio = 0.5 },
+        Data = new DataOptions { SequenceLength = 512, EvalChunks = 8, PasskeyRatio = 0.5 },
         Stage1 = new AttentionTransferOptions { Steps = 150, BatchSize = 4, GradientAccumulation = 1, EvalEvery = 50 },
         Stage2 = new FineTuneOptions { Steps = 100, BatchSize = 4, GradientAccumulation = 1, LearningRate = 1e-3, EvalEvery = 50 },
         PasskeyEval = new PasskeyEvalOptions { Samples = 20 },

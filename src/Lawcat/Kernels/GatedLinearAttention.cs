@@ -22,6 +22,13 @@ public static class GatedLinearAttention
     /// <summary>Sub-chunk length inside a chunk; decays within a sub-chunk are computed pairwise.</summary>
     public const int SubChunkSize = 16;
 
+    /// <summary>
+    /// Largest total log-decay within a chunk for which intra-chunk scores are one matmul of q·exp(G) and k·exp(−G)
+    /// (G the within-chunk running sum): the factors then stay within e^±30, far from fp32's e^88 overflow, and each
+    /// term keeps full relative precision. Beyond it the exponent-≤-0 sub-chunk path is used.
+    /// </summary>
+    public const double FactoredScoresMaxDecay = 30;
+
     /// <summary>The specification: a token-by-token fp32 loop. Slow; the oracle for the other forms.</summary>
     public static (Tensor Output, Tensor FinalState) Recurrent(Tensor q, Tensor k, Tensor v, Tensor g, double scale, Tensor? initialState = null)
     {
@@ -91,9 +98,11 @@ public static class GatedLinearAttention
 
     /// <summary>
     /// The chunked form for training and prefill. Within a chunk of <paramref name="chunkSize"/> tokens the
-    /// log-decays are summed cumulatively; scores between sub-chunks use the boundary between them as reference
-    /// point and scores inside a sub-chunk are computed pairwise, so every exponent is ≤ 0. Chunk states are
-    /// combined by a parallel prefix scan (log₂ of the chunk count steps), not a loop over chunks.
+    /// log-decays are summed cumulatively. Intra-chunk scores: when no chunk decays by more than
+    /// <see cref="FactoredScoresMaxDecay"/>, one factored matmul per chunk; otherwise scores between sub-chunks use
+    /// the boundary between them as reference point and scores inside a sub-chunk are computed pairwise, so every
+    /// exponent is ≤ 0. Chunk states are combined by a parallel prefix scan (log₂ of the chunk count steps), not a loop
+    /// over chunks.
     /// </summary>
     public static (Tensor Output, Tensor FinalState) Chunked(Tensor q, Tensor k, Tensor v, Tensor g, double scale,
         Tensor? initialState = null, int chunkSize = DefaultChunkSize)
@@ -108,13 +117,22 @@ public static class GatedLinearAttention
             .view(b, h, n, c, x.shape[3]);                                             // [B, H, N, C, X]
         var (qc, kc, vc) = (Chunks(q), Chunks(k), Chunks(v));
         var cum = Chunks(g).cumsum(3);                                                 // [B, H, N, C, K], within-chunk
-        var scores = IntraChunkScores(qc, kc, cum, sub);                               // [B, H, N, C, C]
         var last = cum[.., .., .., ^1..];                                              // [B, H, N, 1, K]
+        bool factored = (-last).max().item<float>() <= FactoredScoresMaxDecay;
+        var scores = factored ? FactoredScores(qc, kc, cum) : IntraChunkScores(qc, kc, cum, sub);  // [B, H, N, C, C]
         var update = matmul((kc * (last - cum).exp()).transpose(3, 4), vc);            // [B, H, N, K, V]
         var (entering, final) = ScanChunkStates(last.squeeze(3), update, initialState?.to(ScalarType.Float32) ?? NewState(q, v));
         var o = matmul(scores, vc) + matmul(qc * cum.exp(), entering);                 // [B, H, N, C, V]
         o = (scale * o).view(b, h, n * c, vd)[.., .., ..(int)t];                       // [B, H, T, V]
         return (o.to(q.dtype).MoveToOuterDisposeScope(), final.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>A[t, i] = (q_t ⊙ exp(cum_t)) · (k_i ⊙ exp(−cum_i)) for i ≤ t, valid while the chunk's decay is bounded.</summary>
+    static Tensor FactoredScores(Tensor q, Tensor k, Tensor cum)
+    {
+        long c = q.shape[3];
+        var causal = ones(c, c, ScalarType.Bool, q.device).tril();
+        return matmul(q * cum.exp(), (k * (-cum).exp()).transpose(3, 4)).masked_fill(causal.logical_not(), 0.0);
     }
 
     /// <summary>A[t, i] = Σ_f q[t,f] k[i,f] exp(cum[t,f] − cum[i,f]) for i ≤ t within each chunk, with exponents ≤ 0.</summary>
