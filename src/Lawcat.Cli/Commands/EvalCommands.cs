@@ -39,6 +39,17 @@ class EvalSettings : ModelSettings
 /// <summary>Runs a plan on the teacher and/or student and reports.</summary>
 abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings : EvalSettings
 {
+    /// <summary>Writes the plots; a machine without fonts or graphics libraries still gets the results, with a warning.</summary>
+    List<string> Plots(IReadOnlyList<EvalResult> results, string outDir, bool depthGrid)
+    {
+        try { return EvalPlots.Save(results, outDir, TaskName, depthGrid); }
+        catch (Exception e) when (e is not LawcatException)
+        {
+            AnsiConsole.MarkupLine($"[yellow]warning: plots not written ({Markup.Escape(e.GetType().Name)}: {Markup.Escape(e.Message.Split('\n')[0])})[/]");
+            return new List<string>();
+        }
+    }
+
     protected abstract string TaskName { get; }
     protected abstract IReadOnlyList<(IEvalGenerator Generator, int MaxNewTokens)> Generators(TSettings s);
     protected abstract int[] DefaultLengths { get; }
@@ -72,7 +83,7 @@ abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings :
         });
         var outDir = s.Out ?? Path.Combine("runs", $"eval-{TaskName}-{DateTime.Now:yyyyMMdd-HHmmss}");
         EvalReport.Save(results, Path.Combine(outDir, TaskName));
-        var pngs = EvalPlots.Save(results, outDir, TaskName, depthGrid: s.Depths > 1);
+        var pngs = Plots(results, outDir, s.Depths > 1);
         var rows = EvalReport.SummaryRows(results);
         var table = new Table().Title($"{TaskName}: accuracy (%)");
         foreach (var h in rows[0]) table.AddColumn(h);
