@@ -1,6 +1,7 @@
 """Builds the exact Llama-3.2-1B architecture with random bf16 weights using Hugging Face transformers on the GPU,
 saves it as a model folder (with the Llama-3 tokenizer and Llama-3.2's BOS post-processor), and records reference
-logits for fixed ids in bf16 and in fp32 for `lawcat bench model --reference`.
+logits for fixed ids for `lawcat bench model --reference`, from the folder as users load it:
+`from_pretrained(dtype=bfloat16)` and `from_pretrained(dtype=float32)`.
 
 Usage: python3 make_llama1b.py OUT_DIR TOKENIZER_DIR POST_PROCESSOR_JSON
 """
@@ -27,9 +28,12 @@ config = LlamaConfig(
 t0 = time.time()
 torch.manual_seed(0)
 with torch.device("cuda"):
-    model = LlamaForCausalLM(config).to(torch.bfloat16).eval()
-model.save_pretrained(out, safe_serialization=True)
-print(f"built and saved in {time.time() - t0:.1f} s; parameters {sum(p.numel() for p in model.parameters()):,}")
+    model = LlamaForCausalLM(config).eval()
+# Save bf16 weights without model.to(bfloat16), which would also round the fp32 rotary table.
+config.dtype = torch.bfloat16
+model.save_pretrained(out, safe_serialization=True, state_dict={k: v.to(torch.bfloat16) for k, v in model.state_dict().items() if k != "lm_head.weight"})
+del model
+print(f"built and saved in {time.time() - t0:.1f} s")
 spec = json.load(open(os.path.join(tok_dir, "tokenizer.json")))
 spec["post_processor"] = json.load(open(post))
 json.dump(spec, open(os.path.join(out, "tokenizer.json"), "w"))
@@ -37,9 +41,12 @@ shutil.copy(os.path.join(tok_dir, "tokenizer_config.json"), os.path.join(out, "t
 torch.manual_seed(1)
 ids = torch.randint(0, config.vocab_size, (1, 512))
 with torch.no_grad():
+    model = LlamaForCausalLM.from_pretrained(out, dtype=torch.bfloat16, attn_implementation="sdpa").cuda().eval()
+    print("HF loaded bf16; parameters", f"{sum(p.numel() for p in model.parameters()):,}", "rotary dtype", model.model.rotary_emb.inv_freq.dtype)
     bf16 = model(ids.cuda()).logits.float().cpu()
-    model32 = model.float()
-    fp32 = model32(ids.cuda()).logits.cpu()
+    del model
+    model = LlamaForCausalLM.from_pretrained(out, dtype=torch.float32, attn_implementation="sdpa").cuda().eval()
+    fp32 = model(ids.cuda()).logits.cpu()
 save_file({"input_ids": ids, "logits": bf16.contiguous()}, os.path.join(out, "..", "llama1b-ref-bf16.safetensors"))
 save_file({"input_ids": ids, "logits": fp32.contiguous()}, os.path.join(out, "..", "llama1b-ref-fp32.safetensors"))
 print("reference logits saved", tuple(fp32.shape))

@@ -75,6 +75,9 @@ sealed class BenchModelCommand : Command<BenchModelCommand.Settings>
         [CommandOption("--decode <LIST>"), Description("Context lengths for decode speed."), DefaultValue("1k,8k")]
         public string Decode { get; init; } = "1k,8k";
 
+        [CommandOption("--profile-decode"), Description("Also break one decoding step down into embedding, layers and head.")]
+        public bool ProfileDecode { get; init; }
+
         [CommandOption("--no-student"), Description("Skip the LAWCAT conversion.")]
         public bool NoStudent { get; init; }
 
@@ -104,13 +107,13 @@ sealed class BenchModelCommand : Command<BenchModelCommand.Settings>
         }
         var prefill = Cli.Lengths(s.Prefill, "--prefill");
         var decode = Cli.Lengths(s.Decode, "--decode");
-        report["teacher"] = Speeds(model, prefill, decode);
+        report["teacher"] = Speeds(model, prefill, decode, s.ProfileDecode);
         report["teacher_peak_bytes"] = (GpuMemory.UsedBytes() ?? baseline) - baseline;
         if (!s.NoStudent)
         {
             LawcatConversion.Convert(model, LawcatOptions.Default);
             model.eval();
-            report["student"] = Speeds(model, prefill, decode);
+            report["student"] = Speeds(model, prefill, decode, s.ProfileDecode);
             report["student_peak_bytes"] = (GpuMemory.UsedBytes() ?? baseline) - baseline;
         }
         var text = report.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
@@ -119,7 +122,7 @@ sealed class BenchModelCommand : Command<BenchModelCommand.Settings>
         return 0;
     }
 
-    static JsonObject Speeds(LlamaModel model, int[] prefill, int[] decode)
+    static JsonObject Speeds(LlamaModel model, int[] prefill, int[] decode, bool profile)
     {
         var o = new JsonObject();
         foreach (var t in prefill)
@@ -135,6 +138,10 @@ sealed class BenchModelCommand : Command<BenchModelCommand.Settings>
             o[$"decode_after_{c}_ms_per_token"] = ms;
             o[$"decode_after_{c}_tokens_per_s"] = 1000 / ms;
             Console.WriteLine($"decode after {c}: {ms:F2} ms/token ({1000 / ms:N1} tokens/s)");
+            if (!profile) continue;
+            var parts = ModelBenchmark.DecodeProfile(model, c);
+            o[$"decode_after_{c}_profile_ms"] = JsonSerializer.SerializeToNode(parts);
+            Console.WriteLine($"  per token: {string.Join(", ", parts.Select(p => $"{p.Key} {p.Value:F2} ms"))}");
         }
         return o;
     }

@@ -51,6 +51,47 @@ public static class ModelBenchmark
         return sw.Elapsed.TotalMilliseconds / tokens;
     }
 
+    /// <summary>
+    /// Where a decoding step's time goes after a context of <paramref name="context"/> tokens: milliseconds per token for
+    /// embedding + rotary tables, the decoder layers, and final norm + output head, each synchronized on CUDA.
+    /// </summary>
+    public static Dictionary<string, double> DecodeProfile(LlamaModel model, int context, int tokens = 16)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        manual_seed(0);
+        using var cache = model.NewCache();
+        var next = model.Forward(randint(0, model.Config.VocabSize, new long[] { 1, context }, device: model.Device), cache: cache, lastOnly: true).argmax(-1);
+        var parts = new Dictionary<string, double> { ["embed+rope"] = 0, ["layers"] = 0, ["head"] = 0 };
+        var sw = new Stopwatch();
+        double Lap()
+        {
+            Sync(model.Device);
+            double ms = sw.Elapsed.TotalMilliseconds;
+            sw.Restart();
+            return ms;
+        }
+        for (int i = 0; i < tokens; i++)
+        {
+            using var step = NewDisposeScope();
+            Sync(model.Device);
+            sw.Restart();
+            long past = cache.SeenTokens;
+            var positions = arange(past, past + 1, device: model.Device).unsqueeze(0);
+            var h = model.Transformer.Embedding.forward(next);
+            var (cos, sin) = model.Rotary.Forward(positions, h.dtype);
+            var ctx = new AttentionContext { PositionIds = positions, Cos = cos, Sin = sin, PastLength = past, Cache = cache };
+            parts["embed+rope"] += Lap();
+            foreach (var layer in model.Layers) h = layer.forward(h, ctx);
+            parts["layers"] += Lap();
+            var logits = nn.functional.linear(model.Transformer.FinalNorm.forward(h), model.Transformer.Embedding.weight!);
+            next = logits.argmax(-1).MoveToOuterDisposeScope();
+            parts["head"] += Lap();
+            cache.Advance(1, null);
+        }
+        return parts.ToDictionary(kv => kv.Key, kv => kv.Value / tokens);
+    }
+
     /// <summary>How closely <paramref name="ours"/> matches <paramref name="reference"/> (both [B, T, V]).</summary>
     public static LogitAgreement Compare(Tensor reference, Tensor ours)
     {

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+
+namespace Lawcat.Tests.Cli;
+
+/// <summary>The lawcat command line, run as users run it (a child process), on fixtures and the tiny teacher.</summary>
+[Trait("Category", "Cli")]
+public class CliTests
+{
+    /// <summary>Runs the CLI from the test output folder; returns exit code and everything printed.</summary>
+    static (int Code, string Output) Lawcat(params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "Lawcat.Cli.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestPaths.Root };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["COLUMNS"] = "200";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    static void AssertUserError((int Code, string Output) r, params string[] mentions)
+    {
+        Assert.Equal(1, r.Code);
+        Assert.StartsWith("error:", r.Output.TrimStart());
+        Assert.DoesNotContain("   at ", r.Output);
+        foreach (var m in mentions) Assert.Contains(m, r.Output);
+    }
+
+    [Fact]
+    public void InfoDescribesAFixtureFolder()
+    {
+        var r = Lawcat("info", "--model", TestPaths.LlamaFixture("gqa4-untied-llama3"));
+        Assert.Equal(0, r.Code);
+        Assert.Contains("8 / 2 / 12", r.Output);
+        Assert.Contains("llama3", r.Output);
+    }
+
+    [Fact]
+    public void GenerateContinuesAPasskeyPromptWithTheTinyTeacher()
+    {
+        var garbage = string.Join(" ", Enumerable.Repeat("The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.", 3));
+        var prompt = "There is an important info hidden inside a lot of irrelevant text. Find it and memorize them. I will quiz you about the important information there.\n"
+            + garbage + "\nThe pass key is 4711. Remember it. 4711 is the pass key.\n" + garbage + "\nWhat is the pass key? The pass key is";
+        var r = Lawcat("generate", "--prompt", prompt, "--max-new-tokens", "6");
+        Assert.Equal(0, r.Code);
+        Assert.Contains("The pass key is 4711", r.Output.Replace("\n", " ").Split("What is the pass key?")[1]);
+    }
+
+    [Fact]
+    public void BadInputIsOneClearMessageWithoutStackTrace()
+    {
+        AssertUserError(Lawcat("info", "--model", "/no/such/model"), "/no/such/model", "config.json");
+        AssertUserError(Lawcat("distill", "--set", "stage1.learnin_rate=1", "--print-options"), "stage1.learnin_rate");
+        AssertUserError(Lawcat("distill", "--set", "stage1.learning_rate=-1", "--print-options"), "stage1.learning_rate");
+        AssertUserError(Lawcat("distill", "--resume", "/no/such/run"), "/no/such/run");
+        AssertUserError(Lawcat("eval", "passkey", "--lengths", "1k,lots"), "--lengths", "lots");
+        AssertUserError(Lawcat("generate", "--model", TestPaths.LlamaFixture("gqa1-tied"), "--prompt", "hi"), "tokenizer.json");
+        var usage = Lawcat("distilll");
+        Assert.Equal(2, usage.Code);
+        Assert.DoesNotContain("   at ", usage.Output);
+    }
+
+    [Fact]
+    public void PrintOptionsShowsThePresetForTheEmbeddedTeacher()
+    {
+        var r = Lawcat("distill", "--print-options", "--set", "stage1.steps=7");
+        Assert.Equal(0, r.Code);
+        Assert.Contains("\"sequence_length\": 512", r.Output);
+        Assert.Contains("\"steps\": 7", r.Output);
+        Assert.Contains("\"mse_weight\": 1000", r.Output);
+    }
+
+    [Fact]
+    public void MainJobRunsEndToEndAtASmallScale()
+    {
+        var run = TestPaths.NewTempDir();
+        var r = Lawcat("distill", "--out", run, "--set", "stage1.steps=2", "--set", "stage2.steps=1", "--set", "data.sequence_length=128",
+            "--set", "data.max_tokens=20000", "--set", "passkey_eval.samples=1", "--set", "passkey_eval.length_multiples=[2,4]");
+        Assert.True(r.Code == 0, r.Output);
+        Assert.Contains("passkey retrieval accuracy (%), distilled at 128", r.Output);
+        Assert.Matches("passkey +│ 256 +│ 100.0", r.Output);
+        Assert.True(File.Exists(Path.Combine(run, "passkey.csv")));
+        Assert.True(File.Exists(Path.Combine(run, "checkpoints", "stage2-last.safetensors")));
+        var export = Path.Combine(run, "exported");
+        Assert.Equal(0, Lawcat("export", "--student", Path.Combine(run, "checkpoints", "stage2-last.safetensors"), "--out", export).Code);
+        Assert.Equal(0, Lawcat("generate", "--model", export, "--prompt", "Once upon a time", "--max-new-tokens", "4").Code);
+    }
+}
