@@ -25,6 +25,7 @@ app.Configure(config =>
     {
         bench.SetDescription("Speed and memory benchmarks.");
         bench.AddCommand<BenchAttentionCommand>("attention").WithDescription("Prefill latency and peak memory: softmax SDPA vs LAWCAT, per sequence length.");
+        bench.AddCommand<BenchKernelsCommand>("kernels").WithDescription("Check the CUDA kernels against the fp32 recurrence (GPU).");
         bench.AddCommand<BenchModelCommand>("model").WithDescription("Whole-model load time, prefill and decode throughput, teacher vs student.");
     });
 });

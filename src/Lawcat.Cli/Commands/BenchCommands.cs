@@ -58,6 +58,31 @@ sealed class BenchAttentionCommand : Command<BenchAttentionCommand.Settings>
     }
 }
 
+/// <summary><c>lawcat bench kernels</c>: checks the CUDA kernels against the fp32 recurrence (needs a GPU).</summary>
+sealed class BenchKernelsCommand : Command<BenchKernelsCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--device <DEVICE>"), Description("cuda or cuda:N."), DefaultValue("cuda")]
+        public string Device { get; init; } = "cuda";
+
+        [CommandOption("--json <FILE>"), Description("Write the results as JSON.")]
+        public string? Json { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings s, CancellationToken cancel)
+    {
+        var device = Cli.Device(s.Device);
+        if (device.type != TorchSharp.DeviceType.CUDA) throw new LawcatException("--device: the kernel check needs cuda.");
+        var rows = Lawcat.Kernels.Cuda.GlaCudaCheck.Run(device);
+        foreach (var r in rows)
+            Console.WriteLine($"{(r.Passed ? "ok  " : "FAIL")} {r.Case}: output {r.OutputError:E2}, state {r.StateError:E2} (tolerance {r.Tolerance:E0})");
+        Console.WriteLine($"{rows.Count(r => r.Passed)} of {rows.Count} cases within tolerance");
+        if (s.Json is not null) File.WriteAllText(s.Json, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+        return rows.All(r => r.Passed) ? 0 : 1;
+    }
+}
+
 /// <summary>
 /// <c>lawcat bench model</c>: load time, logit agreement with a reference (HF's, on the same ids), prefill and decode
 /// speed of the teacher and of its LAWCAT conversion (untrained: speed only).

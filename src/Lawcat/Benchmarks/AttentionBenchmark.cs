@@ -32,12 +32,13 @@ public sealed record AttentionBenchmarkOptions(int[] Lengths, int Heads = 32, in
 /// <summary>
 /// Prefill latency of softmax attention (libtorch SDPA, the FlashAttention path on CUDA) against LAWCAT's chunked
 /// gated linear attention, as the bare op and as a whole attention layer with Llama-3.2-1B's projection shapes, plus
-/// one decoding step after a context of each length. B = 1.
+/// one decoding step after a context of each length. B = 1. On CUDA the LAWCAT forward passes run the workbench's own
+/// kernels; "lawcat-op-tensor" is the same op in tensor operations (the fallback and training path).
 /// </summary>
 public static class AttentionBenchmark
 {
     /// <summary>All methods.</summary>
-    public static readonly string[] AllMethods = { "sdpa", "lawcat-op", "softmax-layer", "lawcat-layer", "sdpa-decode", "lawcat-decode", "softmax-layer-decode", "lawcat-layer-decode" };
+    public static readonly string[] AllMethods = { "sdpa", "lawcat-op", "lawcat-op-tensor", "softmax-layer", "lawcat-layer", "sdpa-decode", "lawcat-decode", "softmax-layer-decode", "lawcat-layer-decode" };
 
     /// <summary>Runs every method at every length; failures (e.g. out of memory) are recorded, not thrown.</summary>
     public static List<BenchResult> Run(AttentionBenchmarkOptions o, Device device, ScalarType dtype, Action<BenchResult>? onResult = null)
@@ -72,14 +73,17 @@ public static class AttentionBenchmark
         Func<Tensor> call = method switch
         {
             "sdpa" => Sdpa(t, o, device, dtype, backward),
-            "lawcat-op" => LawcatOp(t, o, device, dtype, backward),
+            "lawcat-op" or "lawcat-op-tensor" => LawcatOp(t, o, device, dtype, backward),
             "softmax-layer" or "lawcat-layer" => Layer(method, t, o, device, dtype, backward),
             "sdpa-decode" => SdpaDecode(t, o, device, dtype),
             "lawcat-decode" => LawcatDecode(o, device, dtype),
             "softmax-layer-decode" or "lawcat-layer-decode" => LayerDecode(method, t, o, device, dtype),
             _ => throw new LawcatException($"unknown benchmark method '{method}'; known: {string.Join(", ", AllMethods)}."),
         };
-        return Time(call, device, o.Warmup, o.Iterations);
+        bool kernels = Kernels.Cuda.GlaCuda.Enabled;
+        Kernels.Cuda.GlaCuda.Enabled = method != "lawcat-op-tensor";
+        try { return Time(call, device, o.Warmup, o.Iterations); }
+        finally { Kernels.Cuda.GlaCuda.Enabled = kernels; }
     }
 
     /// <summary>Median milliseconds of <paramref name="call"/> (synchronized on CUDA).</summary>

@@ -12,7 +12,8 @@ namespace Lawcat.Kernels;
 /// <see cref="Recurrent"/> is the specification (an fp32 loop over tokens, for tests only),
 /// <see cref="Parallel"/> materializes the T×T weights (attention maps, short inputs),
 /// <see cref="Chunked"/> is the training and prefill form, <see cref="Step"/> decodes one token.
-/// Every form returns (o [B, H, T, V] in q's dtype, final state [B, H, K, V] fp32) and is differentiable.
+/// Every form returns (o [B, H, T, V] in q's dtype, final state [B, H, K, V] fp32) and is differentiable. On CUDA,
+/// without gradients, <see cref="Chunked"/> and <see cref="Step"/> run the workbench's own kernels (<see cref="Cuda.GlaCuda"/>).
 /// </summary>
 public static class GatedLinearAttention
 {
@@ -49,6 +50,7 @@ public static class GatedLinearAttention
     /// <summary>One decoding step: q, k, g [B, H, 1, K], v [B, H, 1, V], state [B, H, K, V].</summary>
     public static (Tensor Output, Tensor FinalState) Step(Tensor q, Tensor k, Tensor v, Tensor g, double scale, Tensor? state)
     {
+        if (Cuda.GlaCuda.Applies(q, k, v, g, state)) return Cuda.GlaCuda.Step(q, k, v, g, scale, state);
         using var scope = NewDisposeScope();
         var s = state?.to(ScalarType.Float32) ?? NewState(q, v);
         var kt = k.to(ScalarType.Float32).squeeze(2).unsqueeze(-1);                   // [B, H, K, 1]
@@ -107,6 +109,7 @@ public static class GatedLinearAttention
     public static (Tensor Output, Tensor FinalState) Chunked(Tensor q, Tensor k, Tensor v, Tensor g, double scale,
         Tensor? initialState = null, int chunkSize = DefaultChunkSize)
     {
+        if (Cuda.GlaCuda.Applies(q, k, v, g, initialState)) return Cuda.GlaCuda.Forward(q, k, v, g, scale, initialState, chunkSize);
         using var scope = NewDisposeScope();
         var (b, h, t, kd, vd) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3], v.shape[3]);
         int c = chunkSize, sub = Math.Min(SubChunkSize, chunkSize);

@@ -1,0 +1,150 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using static TorchSharp.torch;
+
+namespace Lawcat.Kernels.Cuda;
+
+/// <summary>
+/// The CUDA driver API, NVRTC and TorchSharp's tensor data pointer, bound at run time. NVRTC comes with the CUDA
+/// runtime of a PyTorch install (or a CUDA toolkit); libcuda with the driver. Nothing here is touched on a CPU-only run.
+/// </summary>
+static class CudaNative
+{
+    static readonly Lazy<nint> Nvrtc = new(() => Load("nvrtc", new[] { "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so", "nvrtc64_130_0.dll", "nvrtc64_120_0.dll" }));
+    static readonly Lazy<nint> Driver = new(() => Load("the CUDA driver", new[] { "libcuda.so.1", "libcuda.so", "nvcuda.dll" }));
+    static readonly Lazy<nint> Shim = new(() => Load("LibTorchSharp", new[] { "libLibTorchSharp.so", "LibTorchSharp.dll", "libLibTorchSharp.dylib" }, typeof(Tensor).Assembly));
+
+    static nint Load(string what, string[] names, Assembly? near = null)
+    {
+        var dirs = new List<string?> { null };
+        if (near is not null) dirs.Add(Path.GetDirectoryName(near.Location));
+        dirs.Add(AppContext.BaseDirectory);
+        foreach (var dir in dirs)
+            foreach (var name in names)
+                if (NativeLibrary.TryLoad(dir is null ? name : Path.Combine(dir, name), out var h)) return h;
+        throw new LawcatException($"{what} was not found (tried {string.Join(", ", names)}); put its folder on LD_LIBRARY_PATH.");
+    }
+
+    static T Fn<T>(Lazy<nint> lib, string name) where T : Delegate =>
+        Marshal.GetDelegateForFunctionPointer<T>(NativeLibrary.GetExport(lib.Value, name));
+
+    /// <summary>Whether NVRTC and the driver can be loaded.</summary>
+    public static bool Available
+    {
+        get
+        {
+            try { _ = Nvrtc.Value; _ = Driver.Value; return true; }
+            catch (LawcatException) { return false; }
+        }
+    }
+
+    // NVRTC
+    delegate int NvrtcCreateProgram(out nint prog, string src, string name, int numHeaders, nint headers, nint includeNames);
+    delegate int NvrtcCompileProgram(nint prog, int numOptions, string[] options);
+    delegate int NvrtcGetSize(nint prog, out nuint size);
+    delegate int NvrtcGetBytes(nint prog, byte[] buffer);
+    delegate int NvrtcDestroyProgram(ref nint prog);
+    delegate int NvrtcVersion(out int major, out int minor);
+
+    /// <summary>NVRTC's version.</summary>
+    public static (int Major, int Minor) NvrtcVersionNumber()
+    {
+        Check(Fn<NvrtcVersion>(Nvrtc, "nvrtcVersion")(out var major, out var minor), "nvrtcVersion");
+        return (major, minor);
+    }
+
+    /// <summary>Compiles CUDA C++ to PTX; compile errors become a <see cref="LawcatException"/> with NVRTC's log.</summary>
+    public static byte[] CompileToPtx(string source, string name, string[] options)
+    {
+        Check(Fn<NvrtcCreateProgram>(Nvrtc, "nvrtcCreateProgram")(out var prog, source, name, 0, 0, 0), "nvrtcCreateProgram");
+        try
+        {
+            int rc = Fn<NvrtcCompileProgram>(Nvrtc, "nvrtcCompileProgram")(prog, options.Length, options);
+            if (rc != 0) throw new LawcatException($"NVRTC could not compile {name}:\n{Text(prog, "nvrtcGetProgramLogSize", "nvrtcGetProgramLog")}");
+            var ptx = Bytes(prog, "nvrtcGetPTXSize", "nvrtcGetPTX");
+            return ptx;
+        }
+        finally { Fn<NvrtcDestroyProgram>(Nvrtc, "nvrtcDestroyProgram")(ref prog); }
+    }
+
+    static byte[] Bytes(nint prog, string sizeFn, string getFn)
+    {
+        Fn<NvrtcGetSize>(Nvrtc, sizeFn)(prog, out var size);
+        var buf = new byte[(int)size];
+        Fn<NvrtcGetBytes>(Nvrtc, getFn)(prog, buf);
+        return buf;
+    }
+
+    static string Text(nint prog, string sizeFn, string getFn) => System.Text.Encoding.UTF8.GetString(Bytes(prog, sizeFn, getFn)).TrimEnd('\0');
+
+    // Driver
+    delegate int CuModuleLoadData(out nint module, byte[] image);
+    delegate int CuModuleGetFunction(out nint function, nint module, string name);
+    delegate int CuFuncSetAttribute(nint function, int attribute, int value);
+    delegate int CuLaunchKernel(nint f, uint gx, uint gy, uint gz, uint bx, uint by, uint bz, uint sharedBytes, nint stream, nint[] args, nint extra);
+    delegate int CuGetErrorString(int error, out nint text);
+    delegate int CuDeviceGetAttribute(out int value, int attribute, int device);
+
+    const int MaxDynamicSharedBytes = 8;           // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+    const int ComputeCapabilityMajor = 75, ComputeCapabilityMinor = 76;
+
+    /// <summary>The compute capability of device <paramref name="device"/> (e.g. 90 for an H100).</summary>
+    public static int ComputeCapability(int device)
+    {
+        var get = Fn<CuDeviceGetAttribute>(Driver, "cuDeviceGetAttribute");
+        Check(get(out var major, ComputeCapabilityMajor, device), "cuDeviceGetAttribute");
+        Check(get(out var minor, ComputeCapabilityMinor, device), "cuDeviceGetAttribute");
+        return major * 10 + minor;
+    }
+
+    /// <summary>Loads PTX into the current context and returns the named kernels.</summary>
+    public static Dictionary<string, nint> LoadKernels(byte[] ptx, IEnumerable<string> names, int dynamicSharedBytes)
+    {
+        Check(Fn<CuModuleLoadData>(Driver, "cuModuleLoadData")(out var module, ptx), "cuModuleLoadData");
+        var result = new Dictionary<string, nint>();
+        foreach (var n in names)
+        {
+            Check(Fn<CuModuleGetFunction>(Driver, "cuModuleGetFunction")(out var f, module, n), $"cuModuleGetFunction({n})");
+            if (dynamicSharedBytes > 48 * 1024) Check(Fn<CuFuncSetAttribute>(Driver, "cuFuncSetAttribute")(f, MaxDynamicSharedBytes, dynamicSharedBytes), "cuFuncSetAttribute");
+            result[n] = f;
+        }
+        return result;
+    }
+
+    /// <summary>Launches a kernel on the default stream (the one libtorch uses), so it is ordered with torch's work.</summary>
+    public static void Launch(nint kernel, (uint X, uint Y, uint Z) grid, uint threads, uint sharedBytes, params object[] args)
+    {
+        var handles = new List<GCHandle>();
+        try
+        {
+            var ptrs = args.Select(a =>
+            {
+                var h = GCHandle.Alloc(a, GCHandleType.Pinned);
+                handles.Add(h);
+                return h.AddrOfPinnedObject();
+            }).ToArray();
+            Check(Fn<CuLaunchKernel>(Driver, "cuLaunchKernel")(kernel, grid.X, grid.Y, grid.Z, threads, 1, 1, sharedBytes, 0, ptrs, 0), "cuLaunchKernel");
+        }
+        finally
+        {
+            foreach (var h in handles) h.Free();
+        }
+    }
+
+    static void Check(int rc, string what)
+    {
+        if (rc == 0) return;
+        string text = "";
+        try
+        {
+            if (Fn<CuGetErrorString>(Driver, "cuGetErrorString")(rc, out var p) == 0) text = Marshal.PtrToStringAnsi(p) ?? "";
+        }
+        catch (LawcatException) { }
+        throw new LawcatException($"{what} failed with CUDA error {rc} {text}");
+    }
+
+    delegate nint ThsTensorData(nint handle);
+
+    /// <summary>The address of a tensor's first element (a device pointer for CUDA tensors).</summary>
+    public static nint DataPointer(Tensor t) => Fn<ThsTensorData>(Shim, "THSTensor_data")(t.Handle);
+}

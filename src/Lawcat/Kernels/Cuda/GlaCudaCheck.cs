@@ -1,0 +1,84 @@
+using static TorchSharp.torch;
+
+namespace Lawcat.Kernels.Cuda;
+
+/// <summary>One comparison of the CUDA kernels with the fp32 recurrence.</summary>
+/// <param name="Case">What was compared.</param>
+/// <param name="OutputError">Relative RMSE of the outputs.</param>
+/// <param name="StateError">Relative RMSE of the final states.</param>
+/// <param name="Tolerance">The bound they must stay under.</param>
+public sealed record KernelCheckRow(string Case, double OutputError, double StateError, double Tolerance)
+{
+    /// <summary>Both errors within the tolerance.</summary>
+    public bool Passed => OutputError <= Tolerance && StateError <= Tolerance;
+}
+
+/// <summary>
+/// Checks <see cref="GlaCuda"/> against <see cref="GatedLinearAttention.Recurrent"/> (the specification) in fla's style:
+/// outputs and final states, relative RMSE ≤ 1e-5 with fp32 inputs and ≤ 5e-3 with bf16 inputs, over lengths around the
+/// chunk size, gates from weak to strong (both score paths), with an initial state, and prefill followed by decoding
+/// steps. Needs a CUDA device.
+/// </summary>
+public static class GlaCudaCheck
+{
+    /// <summary>Runs every case on <paramref name="device"/>.</summary>
+    public static List<KernelCheckRow> Run(Device device)
+    {
+        using var _ = no_grad();
+        var rows = new List<KernelCheckRow>();
+        foreach (var (k, v) in new[] { (64, 65), (20, 33) })
+            foreach (var t in new[] { 1, 7, 63, 64, 65, 500, 4096 })
+                foreach (var normalizer in new[] { 0.1, 1.0, 16.0 })
+                    foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+                        rows.Add(Prefill(device, k, v, t, normalizer, dtype));
+        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+            rows.Add(Decode(device, dtype));
+        return rows;
+    }
+
+    static Tensor[] Inputs(Device device, int b, int h, int t, int k, int v, double normalizer, long seed)
+    {
+        manual_seed(seed);
+        return new[]
+        {
+            randn(b, h, t, k, device: device) * 0.5, randn(b, h, t, k, device: device) * 0.5, randn(b, h, t, v, device: device),
+            nn.functional.logsigmoid(randn(b, h, t, k, device: device)) / normalizer, randn(b, h, k, v, device: device) * 0.1,
+        };
+    }
+
+    static double Rmse(Tensor reference, Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var r = reference.to(ScalarType.Float64);
+        return (x.to(ScalarType.Float64) - r).pow(2).mean().sqrt().item<double>() / Math.Max(r.pow(2).mean().sqrt().item<double>(), 1e-30);
+    }
+
+    static KernelCheckRow Prefill(Device device, int k, int v, int t, double normalizer, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var x = Inputs(device, 2, 3, t, k, v, normalizer, t * 31 + k);
+        var low = x.Take(3).Select(a => a.to(dtype)).ToArray();
+        var (oRef, sRef) = GatedLinearAttention.Recurrent(low[0].to(ScalarType.Float32), low[1].to(ScalarType.Float32), low[2].to(ScalarType.Float32), x[3], 0.3, x[4]);
+        var (o, s) = GlaCuda.Forward(low[0], low[1], low[2], x[3], 0.3, x[4]);
+        double tol = dtype == ScalarType.Float32 ? 1e-5 : 5e-3;
+        return new KernelCheckRow($"prefill K={k} V={v} T={t} normalizer={normalizer} {dtype}", Rmse(oRef, o), Rmse(sRef, s), tol);
+    }
+
+    static KernelCheckRow Decode(Device device, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var x = Inputs(device, 2, 4, 120, 64, 65, 16, 7);
+        var low = x.Take(3).Select(a => a.to(dtype)).ToArray();
+        var (oRef, sRef) = GatedLinearAttention.Recurrent(low[0].to(ScalarType.Float32), low[1].to(ScalarType.Float32), low[2].to(ScalarType.Float32), x[3], 0.125, x[4]);
+        var (pre, state) = GlaCuda.Forward(low[0][.., .., ..100], low[1][.., .., ..100], low[2][.., .., ..100], x[3][.., .., ..100], 0.125, x[4]);
+        var outs = new List<Tensor> { pre };
+        for (int i = 100; i < 120; i++)
+        {
+            var (o, s) = GlaCuda.Step(low[0][.., .., i..(i + 1)], low[1][.., .., i..(i + 1)], low[2][.., .., i..(i + 1)], x[3][.., .., i..(i + 1)], 0.125, state);
+            outs.Add(o);
+            state = s;
+        }
+        double tol = dtype == ScalarType.Float32 ? 1e-5 : 5e-3;
+        return new KernelCheckRow($"prefill 100 + 20 decode steps {dtype}", Rmse(oRef, cat(outs, 2)), Rmse(sRef, state), tol);
+    }
+}
