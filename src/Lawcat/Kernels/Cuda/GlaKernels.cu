@@ -17,6 +17,7 @@ __device__ __forceinline__ float to_f(in_t x) { return x; }
 #define P (MAXD % 2 == 0 ? MAXD + 1 : MAXD)   // odd row pitch: column walks hit distinct shared-memory banks
 #define AP (CH + 1)
 #define ROWS (KD > CH ? KD : CH)
+#define TILES(n) (((n) + 3) / 4)
 
 // Loads g of chunk n into cum [CH][P] (0 past T) and turns it into the within-chunk running sum; last[f] = total.
 __device__ void chunk_cumsum(const float* __restrict__ g, float* cum, float* last, long row0, int t0, int T)
@@ -61,12 +62,24 @@ extern "C" __global__ void gla_chunk_state(const in_t* __restrict__ k, const in_
     load_rows(v, vs, VD, row0, t0, T);
     __syncthreads();
     float* u = U + (bh * N + n) * (long)(KD * VD);
-    for (int idx = threadIdx.x; idx < KD * VD; idx += blockDim.x) {
-        int f = idx / VD, c = idx % VD;
-        float acc = 0.f;
-#pragma unroll 8
-        for (int t = 0; t < CH; t++) acc += cum[t * P + f] * vs[t * P + c];
-        u[idx] = acc;
+    // 4 x 4 register tiles of U: each step of t loads 8 values from shared memory for 16 multiply-adds.
+    for (int tile = threadIdx.x; tile < TILES(KD) * TILES(VD); tile += blockDim.x) {
+        const int f0 = (tile / TILES(VD)) * 4, c0 = (tile % TILES(VD)) * 4;
+        float acc[4][4] = {};
+        for (int t = 0; t < CH; t++) {
+            float a[4], b[4];
+#pragma unroll
+            for (int r = 0; r < 4; r++) { a[r] = cum[t * P + min(f0 + r, KD - 1)]; b[r] = vs[t * P + min(c0 + r, VD - 1)]; }
+#pragma unroll
+            for (int r = 0; r < 4; r++)
+#pragma unroll
+                for (int q = 0; q < 4; q++) acc[r][q] += a[r] * b[q];
+        }
+#pragma unroll
+        for (int r = 0; r < 4; r++)
+#pragma unroll
+            for (int q = 0; q < 4; q++)
+                if (f0 + r < KD && c0 + q < VD) u[(f0 + r) * VD + c0 + q] = acc[r][q];
     }
     for (int f = threadIdx.x; f < KD; f += blockDim.x) D[(bh * N + n) * KD + f] = last[f];
 }
@@ -119,14 +132,26 @@ extern "C" __global__ void gla_chunk_output(const in_t* __restrict__ q, const in
             cum[t * P + f] = in ? to_f(q[(row0 + t0 + t) * KD + f]) * expf(c) : 0.f;
         }
         __syncthreads();
-        for (int idx = threadIdx.x; idx < CH * CH; idx += blockDim.x) {
-            int t = idx / CH, i = idx % CH;
-            float acc = 0.f;
-            if (i <= t) {
-#pragma unroll 8
-                for (int f = 0; f < KD; f++) acc += cum[t * P + f] * kb[i * P + f];
+        // 4 x 4 register tiles of A; tiles wholly above the diagonal are zero.
+        for (int tile = threadIdx.x; tile < TILES(CH) * TILES(CH); tile += blockDim.x) {
+            const int t0r = (tile / TILES(CH)) * 4, i0 = (tile % TILES(CH)) * 4;
+            float acc[4][4] = {};
+            if (i0 <= t0r + 3) {
+                for (int f = 0; f < KD; f++) {
+                    float a[4], b[4];
+#pragma unroll
+                    for (int r = 0; r < 4; r++) { a[r] = cum[min(t0r + r, CH - 1) * P + f]; b[r] = kb[min(i0 + r, CH - 1) * P + f]; }
+#pragma unroll
+                    for (int r = 0; r < 4; r++)
+#pragma unroll
+                        for (int q = 0; q < 4; q++) acc[r][q] += a[r] * b[q];
+                }
             }
-            A[t * AP + i] = acc;
+#pragma unroll
+            for (int r = 0; r < 4; r++)
+#pragma unroll
+                for (int q = 0; q < 4; q++)
+                    if (t0r + r < CH && i0 + q < CH) A[(t0r + r) * AP + i0 + q] = i0 + q <= t0r + r ? acc[r][q] : 0.f;
         }
     } else {
         load_rows(q, xb, KD, row0, t0, T);
@@ -150,14 +175,35 @@ extern "C" __global__ void gla_chunk_output(const in_t* __restrict__ q, const in
     const float* s = S + (bh * N + n) * (long)(KD * VD);
     for (int idx = threadIdx.x; idx < KD * VD; idx += blockDim.x) xb[(idx / VD) * P + idx % VD] = s[idx];
     __syncthreads();
-    for (int idx = threadIdx.x; idx < CH * VD; idx += blockDim.x) {
-        int t = idx / VD, c = idx % VD;
-        if (t0 + t >= T) continue;
-        float acc = 0.f;
-        for (int i = 0; i <= t; i++) acc += A[t * AP + i] * kb[i * P + c];
-#pragma unroll 8
-        for (int f = 0; f < KD; f++) acc += cum[t * P + f] * xb[f * P + c];
-        o[(row0 + t0 + t) * VD + c] = scale * acc;
+    // 4 x 4 register tiles of the output: causal scores times values, then scaled queries times the entering state.
+    for (int tile = threadIdx.x; tile < TILES(CH) * TILES(VD); tile += blockDim.x) {
+        const int tr = (tile / TILES(VD)) * 4, c0 = (tile % TILES(VD)) * 4;
+        if (t0 + tr >= T) continue;
+        float acc[4][4] = {};
+        const int iend = min(tr + 4, CH);
+        for (int i = 0; i < iend; i++) {
+            float a[4], b[4];
+#pragma unroll
+            for (int r = 0; r < 4; r++) { a[r] = A[min(tr + r, CH - 1) * AP + i]; b[r] = kb[i * P + min(c0 + r, VD - 1)]; }
+#pragma unroll
+            for (int r = 0; r < 4; r++)
+#pragma unroll
+                for (int q = 0; q < 4; q++) acc[r][q] += a[r] * b[q];
+        }
+        for (int f = 0; f < KD; f++) {
+            float a[4], b[4];
+#pragma unroll
+            for (int r = 0; r < 4; r++) { a[r] = cum[min(tr + r, CH - 1) * P + f]; b[r] = xb[f * P + min(c0 + r, VD - 1)]; }
+#pragma unroll
+            for (int r = 0; r < 4; r++)
+#pragma unroll
+                for (int q = 0; q < 4; q++) acc[r][q] += a[r] * b[q];
+        }
+#pragma unroll
+        for (int r = 0; r < 4; r++)
+#pragma unroll
+            for (int q = 0; q < 4; q++)
+                if (tr + r < CH && t0 + tr + r < T && c0 + q < VD) o[(row0 + t0 + tr + r) * VD + c0 + q] = scale * acc[r][q];
     }
 }
 
