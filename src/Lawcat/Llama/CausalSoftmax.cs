@@ -39,6 +39,23 @@ public static class CausalSoftmax
             ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
             : nn.functional.scaled_dot_product_attention(q, k, v, mask);
 
+    /// <summary>
+    /// One query per head against the cache, grouped: q [B, H, 1, D] with the unrepeated k, v [B, Hkv, Tk, D], so the
+    /// cache is never copied per step, and plain matmuls instead of SDPA, whose backends may plan anew for every new
+    /// key length. Softmax in fp32 as in HF's eager path; <paramref name="mask"/> is additive [B, 1, 1, Tk] or null.
+    /// </summary>
+    public static Tensor DecodeStep(Tensor q, Tensor k, Tensor v, Tensor? mask)
+    {
+        using var scope = NewDisposeScope();
+        var (b, h, d) = (q.shape[0], q.shape[1], q.shape[3]);
+        long kvHeads = k.shape[1], groups = h / kvHeads;
+        var qg = q.view(b, kvHeads, groups, d);                                              // [B, Hkv, g, D]
+        var scores = matmul(qg, k.transpose(2, 3)) * (1.0 / Math.Sqrt(d));                  // [B, Hkv, g, Tk]
+        if (mask is not null) scores = scores + mask.view(b, 1, 1, mask.shape[^1]);
+        var weights = scores.softmax(-1, ScalarType.Float32).to(q.dtype);
+        return matmul(weights, v).view(b, h, 1, d).MoveToOuterDisposeScope();               // [B, H, 1, D]
+    }
+
     /// <summary>Eager path as in HF: returns y [B, H, Tq, D] and the weights [B, H, Tq, Tk] (softmax in fp32).</summary>
     public static (Tensor Output, Tensor Weights) Eager(Tensor q, Tensor k, Tensor v, Tensor? mask)
     {

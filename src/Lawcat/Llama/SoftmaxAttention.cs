@@ -44,11 +44,17 @@ public sealed class SoftmaxAttention : DecoderAttention
         using var scope = NewDisposeScope();
         var (b, t) = (q.shape[0], q.shape[2]);
         int groups = _heads / _kvHeads;
+        bool weights = ctx.Capture?.RecordWeights == true;
+        if (t == 1 && !weights)
+        {
+            var stepMask = CausalSoftmax.BuildMask(ctx.KeyMask, 1, k.shape[2], ctx.PastLength, q.dtype, q.device);
+            return CausalSoftmax.DecodeStep(q, k, v, stepMask).transpose(1, 2).reshape(b, 1, _heads * _headDim).MoveToOuterDisposeScope();
+        }
         var kr = CausalSoftmax.RepeatKv(k, groups);
         var vr = CausalSoftmax.RepeatKv(v, groups);
         var mask = CausalSoftmax.BuildMask(ctx.KeyMask, t, kr.shape[2], ctx.PastLength, q.dtype, q.device);
         Tensor y;
-        if (ctx.Capture?.RecordWeights == true)
+        if (weights)
         {
             (y, var w) = CausalSoftmax.Eager(q, kr, vr, mask);
             ctx.Capture.Weights[LayerIndex] = AttentionCapture.Keep(w.detach());
