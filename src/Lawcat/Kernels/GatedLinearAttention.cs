@@ -101,9 +101,10 @@ public static class GatedLinearAttention
     /// <summary>
     /// The chunked form for training and prefill. Within a chunk of <paramref name="chunkSize"/> tokens the
     /// log-decays are summed cumulatively. Intra-chunk scores: when no chunk decays by more than
-    /// <see cref="FactoredScoresMaxDecay"/>, one factored matmul per chunk; otherwise scores between sub-chunks use
-    /// the boundary between them as reference point and scores inside a sub-chunk are computed pairwise, so every
-    /// exponent is ≤ 0. Chunk states are combined by a parallel prefix scan (log₂ of the chunk count steps), not a loop
+    /// <see cref="FactoredScoresMaxDecay"/>, one factored matmul per chunk; otherwise the same with chunks of
+    /// <see cref="SubChunkSize"/> tokens, and where even those decay too fast, scores between sub-chunks use the
+    /// boundary between them as reference point and scores inside a sub-chunk are computed pairwise, so every exponent
+    /// is ≤ 0. Chunk states are combined by a parallel prefix scan (log₂ of the chunk count steps), not a loop
     /// over chunks.
     /// </summary>
     public static (Tensor Output, Tensor FinalState) Chunked(Tensor q, Tensor k, Tensor v, Tensor g, double scale,
@@ -122,6 +123,12 @@ public static class GatedLinearAttention
         var cum = Chunks(g).cumsum(3);                                                 // [B, H, N, C, K], within-chunk
         var last = cum[.., .., .., ^1..];                                              // [B, H, N, 1, K]
         bool factored = (-last).max().item<float>() <= FactoredScoresMaxDecay;
+        // Strong decays: shorter chunks keep the factored scores in range before falling back to pairwise decays.
+        if (!factored && c > sub)
+        {
+            var (o16, s16) = Chunked(q, k, v, g, scale, initialState, sub);
+            return (o16.MoveToOuterDisposeScope(), s16.MoveToOuterDisposeScope());
+        }
         var scores = factored ? FactoredScores(qc, kc, cum) : IntraChunkScores(qc, kc, cum, sub);  // [B, H, N, C, C]
         var update = matmul((kc * (last - cum).exp()).transpose(3, 4), vc);            // [B, H, N, K, V]
         var (entering, final) = ScanChunkStates(last.squeeze(3), update, initialState?.to(ScalarType.Float32) ?? NewState(q, v));
