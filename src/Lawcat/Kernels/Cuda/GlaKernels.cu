@@ -19,6 +19,15 @@ __device__ __forceinline__ float to_f(in_t x) { return x; }
 #define ROWS (KD > CH ? KD : CH)
 #define TILES(n) (((n) + 3) / 4)
 
+// acc += a b^T for a 4 x 4 register tile: 16 multiply-adds from 8 values read out of shared memory.
+__device__ __forceinline__ void outer4(float acc[4][4], const float a[4], const float b[4])
+{
+#pragma unroll
+    for (int r = 0; r < 4; r++)
+#pragma unroll
+        for (int q = 0; q < 4; q++) acc[r][q] += a[r] * b[q];
+}
+
 // Loads g of chunk n into cum [CH][P] (0 past T) and turns it into the within-chunk running sum; last[f] = total.
 __device__ void chunk_cumsum(const float* __restrict__ g, float* cum, float* last, long row0, int t0, int T)
 {
@@ -70,10 +79,7 @@ extern "C" __global__ void gla_chunk_state(const in_t* __restrict__ k, const in_
             float a[4], b[4];
 #pragma unroll
             for (int r = 0; r < 4; r++) { a[r] = cum[t * P + min(f0 + r, KD - 1)]; b[r] = vs[t * P + min(c0 + r, VD - 1)]; }
-#pragma unroll
-            for (int r = 0; r < 4; r++)
-#pragma unroll
-                for (int q = 0; q < 4; q++) acc[r][q] += a[r] * b[q];
+            outer4(acc, a, b);
         }
 #pragma unroll
         for (int r = 0; r < 4; r++)
@@ -141,10 +147,7 @@ extern "C" __global__ void gla_chunk_output(const in_t* __restrict__ q, const in
                     float a[4], b[4];
 #pragma unroll
                     for (int r = 0; r < 4; r++) { a[r] = cum[min(t0r + r, CH - 1) * P + f]; b[r] = kb[min(i0 + r, CH - 1) * P + f]; }
-#pragma unroll
-                    for (int r = 0; r < 4; r++)
-#pragma unroll
-                        for (int q = 0; q < 4; q++) acc[r][q] += a[r] * b[q];
+                    outer4(acc, a, b);
                 }
             }
 #pragma unroll
@@ -185,19 +188,13 @@ extern "C" __global__ void gla_chunk_output(const in_t* __restrict__ q, const in
             float a[4], b[4];
 #pragma unroll
             for (int r = 0; r < 4; r++) { a[r] = A[min(tr + r, CH - 1) * AP + i]; b[r] = kb[i * P + min(c0 + r, VD - 1)]; }
-#pragma unroll
-            for (int r = 0; r < 4; r++)
-#pragma unroll
-                for (int q = 0; q < 4; q++) acc[r][q] += a[r] * b[q];
+            outer4(acc, a, b);
         }
         for (int f = 0; f < KD; f++) {
             float a[4], b[4];
 #pragma unroll
             for (int r = 0; r < 4; r++) { a[r] = cum[min(tr + r, CH - 1) * P + f]; b[r] = xb[f * P + min(c0 + r, VD - 1)]; }
-#pragma unroll
-            for (int r = 0; r < 4; r++)
-#pragma unroll
-                for (int q = 0; q < 4; q++) acc[r][q] += a[r] * b[q];
+            outer4(acc, a, b);
         }
 #pragma unroll
         for (int r = 0; r < 4; r++)
