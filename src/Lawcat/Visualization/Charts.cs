@@ -95,7 +95,8 @@ public static class Charts
         plt.Title(title);
         plt.Axes.Bottom.Label.Text = xLabel;
         plt.Axes.Left.Label.Text = yLabel;
-        plt.ShowLegend();
+        if (series.Count > 3) plt.ShowLegend(Edge.Right);   // many lines: keep the legend off the data
+        else plt.ShowLegend();
         return plt;
     }
 
