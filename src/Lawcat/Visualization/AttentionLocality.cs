@@ -1,3 +1,5 @@
+using Microsoft.Data.Analysis;
+using ScottPlot;
 using static TorchSharp.torch;
 
 namespace Lawcat.Visualization;
@@ -33,5 +35,27 @@ public static class AttentionLocality
         var distance = pos.unsqueeze(1) - pos.unsqueeze(0);
         var band = (distance >= 0).logical_and(distance < window).to(ScalarType.Float64);
         return (w * band).sum(-1).mean(new long[] { -1 }).data<double>().ToArray();
+    }
+
+    /// <summary>
+    /// One locality measure per layer (the mean over heads of <paramref name="measure"/>), one line per model; each
+    /// model is its maps [H, T, T] by layer.
+    /// </summary>
+    public static Plot ByLayer(IReadOnlyList<(string Name, IReadOnlyList<Tensor> Layers)> models, Func<Tensor, double[]> measure, string title, string yLabel) =>
+        Charts.Lines(models.Select(m => (m.Name, Enumerable.Range(0, m.Layers.Count).Select(l => (double)l).ToArray(), m.Layers.Select(w => measure(w).Average()).ToArray())),
+            title, "layer", yLabel);
+
+    /// <summary>
+    /// Per layer and model: mean attention distance and local mass (% of the weight on the last
+    /// <paramref name="window"/> tokens), averaged over heads.
+    /// </summary>
+    public static DataFrame Table(IReadOnlyList<(string Name, IReadOnlyList<Tensor> Layers)> models, int window)
+    {
+        var columns = new List<DataFrameColumn> { new Int32DataFrameColumn("layer", Enumerable.Range(0, models.Max(m => m.Layers.Count))) };
+        foreach (var (name, layers) in models)
+            columns.Add(new DoubleDataFrameColumn($"{name}: distance", layers.Select(w => MeanDistance(w).Average())));
+        foreach (var (name, layers) in models)
+            columns.Add(new DoubleDataFrameColumn($"{name}: last {window} %", layers.Select(w => LocalMass(w, window).Average() * 100)));
+        return new DataFrame(columns);
     }
 }
