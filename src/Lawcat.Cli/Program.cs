@@ -12,6 +12,7 @@ app.Configure(config =>
     config.AddCommand<GenerateCommand>("generate").WithDescription("Greedy text generation with a teacher or a LAWCAT student.");
     config.AddCommand<DistillCommand>("distill").WithDescription("Distill a softmax Llama into LAWCAT (attention transfer, then fine-tuning), then evaluate passkey retrieval.");
     config.AddCommand<PretrainCommand>("pretrain").WithDescription("Train a small Llama from scratch (how the embedded tiny teacher is made).");
+    config.AddCommand<ReportCommand>("report").WithDescription("Write a self-contained HTML report (figures inline, works offline) of a distill or eval run folder.");
     config.AddCommand<ExportCommand>("export").WithDescription("Write a distilled student as a self-contained model folder (LoRA merged).");
     config.AddBranch("eval", eval =>
     {

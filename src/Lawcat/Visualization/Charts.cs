@@ -12,13 +12,18 @@ namespace Lawcat.Visualization;
 public static class Charts
 {
     /// <summary>A heatmap of one attention map [T, T] (row = query, column = key), with token labels for short prompts.</summary>
-    public static Plot AttentionHeatmap(Tensor weights, string title, IReadOnlyList<string>? tokens = null)
+    /// <param name="weights">The map, [T, T].</param>
+    /// <param name="title">Plot title.</param>
+    /// <param name="tokens">Token labels for both axes (used when there are at most 48).</param>
+    /// <param name="max">Top of the colour scale (weights above it saturate); null = the map's maximum. Give maps shown
+    /// side by side the same value so their colours compare.</param>
+    public static Plot AttentionHeatmap(Tensor weights, string title, IReadOnlyList<string>? tokens = null, double? max = null)
     {
         var data = ToArray(weights);
         var plt = new Plot();
-        var hm = plt.Add.Heatmap(data);
-        hm.FlipVertically = true;
+        var hm = plt.Add.Heatmap(data);   // row 0 (the first query) is drawn at the top, at y = T − 1
         hm.Colormap = new ScottPlot.Colormaps.Viridis();
+        if (max is double top) hm.ManualRange = new ScottPlot.Range(0, top);
         plt.Add.ColorBar(hm);
         plt.Title(title);
         plt.Axes.Bottom.Label.Text = "key position";
@@ -31,6 +36,12 @@ public static class Charts
             plt.Axes.Left.SetTicks(xs.Select(x => t - 1 - x).ToArray(), tokens.ToArray());
             plt.Axes.Bottom.TickLabelStyle.Rotation = 90;
             plt.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        }
+        else
+        {
+            int step = Math.Max(1, (int)Math.Ceiling(t / 8.0));
+            var rows = Enumerable.Range(0, t).Where(i => i % step == 0).ToArray();
+            plt.Axes.Left.SetTicks(rows.Select(i => (double)(t - 1 - i)).ToArray(), rows.Select(i => i.ToString()).ToArray());
         }
         return plt;
     }
@@ -53,26 +64,97 @@ public static class Charts
         return plt;
     }
 
-    /// <summary>Several named series of (x, y) points as lines with markers, e.g. accuracy against length per model.</summary>
-    public static Plot Lines(IEnumerable<(string Name, double[] X, double[] Y)> series, string title, string xLabel, string yLabel, bool logX = false)
+    /// <summary>
+    /// Several named series of (x, y) points as lines with markers, e.g. accuracy against length per model. With
+    /// <paramref name="logX"/> the x axis is log2 with the data's x values as ticks; with <paramref name="logY"/> the y
+    /// axis is log10 (non-positive values are dropped).
+    /// </summary>
+    public static Plot Lines(IEnumerable<(string Name, double[] X, double[] Y)> lines, string title, string xLabel, string yLabel, bool logX = false, bool logY = false)
     {
+        var series = lines.ToList();
+        // On a log2 x axis a length of 0 (e.g. BABILong without distractor text) sits one step left of the smallest length.
+        double smallest = series.SelectMany(s => s.X).Where(v => v > 0).DefaultIfEmpty(1).Min();
+        double X(double v) => !logX ? v : v > 0 ? Math.Log2(v) : Math.Log2(smallest) - 1;
         var plt = new Plot();
         foreach (var (name, x, y) in series)
         {
-            var s = plt.Add.Scatter(logX ? x.Select(Math.Log2).ToArray() : x, y);
+            var points = x.Zip(y).Where(p => !logY || p.Second > 0).ToArray();
+            var s = plt.Add.Scatter(points.Select(p => X(p.First)).ToArray(), points.Select(p => logY ? Math.Log10(p.Second) : p.Second).ToArray());
             s.LegendText = name;
             s.MarkerSize = 7;
         }
+        if (logY) UseLogTicks(plt.Axes.Left);
+        var xs = series.SelectMany(s => s.X).Distinct().Order().ToArray();
+        if (!logX && xs.Length is > 0 and <= 24 && xs.All(x => x == Math.Round(x)))   // layer indices and the like: one tick each
+            plt.Axes.Bottom.SetTicks(xs, xs.Select(x => x.ToString("0", System.Globalization.CultureInfo.InvariantCulture)).ToArray());
         if (logX)
         {
             var ticks = series.SelectMany(s => s.X).Distinct().OrderBy(v => v).ToArray();
-            plt.Axes.Bottom.SetTicks(ticks.Select(Math.Log2).ToArray(), ticks.Select(v => v >= 1024 && v % 1024 == 0 ? $"{v / 1024}K" : v.ToString("G4")).ToArray());
+            plt.Axes.Bottom.SetTicks(ticks.Select(X).ToArray(), ticks.Select(v => v >= 1024 && v % 1024 == 0 ? $"{v / 1024}K" : v.ToString("G4")).ToArray());
         }
         plt.Title(title);
         plt.Axes.Bottom.Label.Text = xLabel;
         plt.Axes.Left.Label.Text = yLabel;
-        plt.ShowLegend();
+        if (series.Count > 3) plt.ShowLegend(Edge.Right);   // many lines: keep the legend off the data
+        else plt.ShowLegend();
         return plt;
+    }
+
+    /// <summary>
+    /// Training curves of several runs on one plot: <paramref name="key"/> (e.g. <c>loss</c> or <c>eval_loss</c>) of
+    /// stage <paramref name="stage"/> against the update, one line per run, on a log10 y axis by default because
+    /// stage-1 losses fall by orders of magnitude.
+    /// </summary>
+    public static Plot RunCurves(IEnumerable<(string Name, IReadOnlyList<JsonObject> Records)> runs, int stage, string key, string title, bool logY = true)
+    {
+        var series = runs.Select(r =>
+        {
+            var points = r.Records.Where(x => x[key] is not null && (x["stage"]?.GetValue<int>() ?? 0) == stage).ToList();
+            return (r.Name, points.Select(x => x["step"]!.GetValue<double>()).ToArray(), points.Select(x => x[key]!.GetValue<double>()).ToArray());
+        }).ToList();
+        var plt = Lines(series, title, "update", key + (logY ? " (log scale)" : ""), logY: logY);
+        foreach (var s in plt.GetPlottables().OfType<ScottPlot.Plottables.Scatter>()) s.MarkerSize = 0;
+        return plt;
+    }
+
+    /// <summary>
+    /// Token labels for attention-map axes: each id decoded on its own, with spaces and line breaks made visible and
+    /// long (special) tokens cut to 8 characters.
+    /// </summary>
+    public static List<string> TokenLabels(Lawcat.Tokenization.ITokenizer tokenizer, IEnumerable<int> ids) =>
+        ids.Select(id => tokenizer.Decode(new[] { id }).Replace(" ", "·").Replace("\n", "\\n"))
+            .Select(s => s.Length == 0 ? "''" : s.Length > 8 ? s[..7] + "…" : s).ToList();
+
+    /// <summary>
+    /// Several plots in one PNG, <paramref name="columns"/> per row, each rendered at
+    /// <paramref name="cellWidth"/> × <paramref name="cellHeight"/> (e.g. every head of a layer, teacher above student).
+    /// </summary>
+    public static byte[] Grid(IReadOnlyList<Plot> plots, int columns, int cellWidth = 320, int cellHeight = 300)
+    {
+        if (plots.Count == 0) throw new ArgumentException("no plots to lay out", nameof(plots));
+        columns = Math.Clamp(columns, 1, plots.Count);
+        int rows = (plots.Count + columns - 1) / columns;
+        using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(columns * cellWidth, rows * cellHeight));
+        surface.Canvas.Clear(SkiaSharp.SKColors.White);
+        for (int i = 0; i < plots.Count; i++)
+        {
+            using var image = SkiaSharp.SKImage.FromEncodedData(Png(plots[i], cellWidth, cellHeight));
+            surface.Canvas.DrawImage(image, i % columns * cellWidth, i / columns * cellHeight);
+        }
+        using var snapshot = surface.Snapshot();
+        using var data = snapshot.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+
+    /// <summary>Labels a log10 axis with the values themselves (1e-3, 0.01, 0.1, 1, ...).</summary>
+    static void UseLogTicks(ScottPlot.IAxis axis)
+    {
+        axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = y => Math.Pow(10, y).ToString("G3", System.Globalization.CultureInfo.InvariantCulture),
+        };
     }
 
     /// <summary>Accuracy (%) against prompt length, one line per model (and task when there are several).</summary>
@@ -102,8 +184,7 @@ public static class Charts
                 data[d, l] = cell.Count == 0 ? double.NaN : cell.Average(r => r.Score) * 100;
             }
         var plt = new Plot();
-        var hm = plt.Add.Heatmap(data);
-        hm.FlipVertically = true;
+        var hm = plt.Add.Heatmap(data);   // row 0 (the shallowest depth) is drawn at the top
         hm.Colormap = new ScottPlot.Colormaps.Turbo();
         hm.ManualRange = new ScottPlot.Range(0, 100);
         plt.Add.ColorBar(hm).Label = "accuracy (%)";

@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Lawcat.Notebooks;
+using Lawcat.Training;
+using Microsoft.Data.Analysis;
+
+namespace Lawcat.Tests.Notebooks;
+
+/// <summary>
+/// Every notebook under notebooks/ runs headlessly, cell by cell, at CI scale (<see cref="NotebookScale"/>), on the
+/// model folder that is there (the embedded tiny teacher); a failing cell fails the test with the cell's source. Each
+/// must leave its figures under notebooks/out/NAME/ as real PNG images and show them inline.
+/// </summary>
+[Trait("Category", "Notebooks")]
+public class NotebookTests
+{
+    static string Folder => Path.Combine(TestPaths.Root, "notebooks");
+
+    static readonly Dictionary<string, string?> CiScale = new() { [NotebookScale.Variable] = "ci" };
+
+    /// <summary>Runs notebook <paramref name="name"/> and checks that it wrote and displayed at least <paramref name="figures"/> PNGs.</summary>
+    static async Task<IReadOnlyList<CellRun>> RunAndCheckFigures(string name, int figures, Func<Microsoft.DotNet.Interactive.CSharp.CSharpKernel, Task>? inspect = null)
+    {
+        var outDir = Path.Combine(Folder, "out", name);
+        if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
+        var cells = await NotebookRunner.RunAsync(Path.Combine(Folder, name + ".ipynb"), CiScale, inspect);
+        Assert.True(Directory.Exists(outDir), $"{name} wrote nothing to {outDir}");
+        var pngs = Directory.GetFiles(outDir, "*.png", SearchOption.AllDirectories);
+        Assert.True(pngs.Length >= figures, $"{name} wrote {pngs.Length} PNGs to {outDir}, expected at least {figures}");
+        foreach (var png in pngs) PngAssert.NonTrivial(png);
+        int shown = cells.Sum(c => c.MimeTypes.Count(m => m == "image/png"));
+        Assert.True(shown >= figures, $"{name} displayed {shown} PNGs inline, expected at least {figures}");
+        return cells;
+    }
+
+    [Fact]
+    public void NotebooksAreCommittedWithoutOutputs()
+    {
+        var notebooks = Directory.GetFiles(Folder, "*.ipynb");
+        Assert.NotEmpty(notebooks);
+        foreach (var path in notebooks)
+            foreach (var cell in JsonNode.Parse(File.ReadAllText(path))!["cells"]!.AsArray().Select(c => c!.AsObject()))
+            {
+                if (cell["cell_type"]!.GetValue<string>() != "code") continue;
+                Assert.True(cell["outputs"]!.AsArray().Count == 0, $"{Path.GetFileName(path)} has a code cell with outputs; clear them before committing");
+                Assert.True(cell["execution_count"] is null, $"{Path.GetFileName(path)} has an execution count; clear outputs before committing");
+            }
+    }
+
+    [Fact]
+    public Task Onboarding() => RunAndCheckFigures("00-onboarding", 2);
+
+    [Fact]
+    public Task AttentionMaps() => RunAndCheckFigures("01-attention-maps", 7);
+
+    [Fact]
+    public Task DistillLlama() => RunAndCheckFigures("03-distill-llama-3.2-1b", 3);
+
+    [Fact]
+    public Task LongContextEvals() => RunAndCheckFigures("04-long-context-evals", 7);
+
+    [Fact]
+    public Task Speed() => RunAndCheckFigures("05-speed", 5);
+
+    /// <summary>
+    /// The ablation notebook runs, and its table says what <c>lawcat distill</c> says: one variant (not the default
+    /// configuration) is run again through the CLI with the command line the notebook prints for it, and the stage-1
+    /// losses must be equal, as printed and to the last bit in the run's metrics.
+    /// </summary>
+    [Fact]
+    public async Task AblationsMatchTheCli()
+    {
+        List<AblationResult>? results = null;
+        DataFrame? table = null;
+        await RunAndCheckFigures("02-ablations", 3, kernel =>
+        {
+            Assert.True(kernel.TryGetValue("results", out results), "the notebook has no 'results' variable");
+            Assert.True(kernel.TryGetValue("table", out table), "the notebook has no 'table' variable");
+            return Task.CompletedTask;
+        });
+        int row = results!.FindIndex(r => r.Variant.Name == "no conv");
+        Assert.True(row >= 0, "the notebook has no 'no conv' variant");
+        var variant = results[row];
+        Assert.Equal(variant.Run.Stage1!.LastLoss, (double)table!["stage1_loss"][row]);
+        Assert.Equal(variant.Run.Stage1.BestEvalLoss, (double)table["stage1_best_eval"][row]);
+
+        var runDir = TestPaths.NewTempDir();
+        var (exit, stdout) = CliRunner.Run(new[] { "distill", "--out", runDir }.Concat(DistillCommandLine.Arguments(variant.Variant.Options)));
+        Assert.True(exit == 0, $"lawcat distill failed ({exit}):\n{stdout}");
+        var printed = Regex.Match(stdout, @"(\d+) updates, loss (\S+), best eval ([0-9.eE+-]+)");
+        Assert.True(printed.Success, $"no stage-1 line in the CLI's output:\n{stdout}");
+        Assert.Equal(variant.Run.Stage1.Steps.ToString(CultureInfo.InvariantCulture), printed.Groups[1].Value);
+        Assert.Equal(variant.Run.Stage1.LastLoss.ToString("G4", CultureInfo.InvariantCulture), printed.Groups[2].Value);
+        Assert.Equal(variant.Run.Stage1.BestEvalLoss.ToString("G4", CultureInfo.InvariantCulture), printed.Groups[3].Value);
+
+        var metrics = MetricsLog.Read(Path.Combine(runDir, "metrics.jsonl")).Where(r => r["stage"]!.GetValue<int>() == 1).ToList();
+        Assert.Equal(variant.Run.Stage1.LastLoss, metrics.Last(r => r["loss"] is not null)["loss"]!.GetValue<double>());
+        Assert.Equal(variant.Run.Stage1.BestEvalLoss, metrics.Where(r => r["eval_loss"] is not null).Min(r => r["eval_loss"]!.GetValue<double>()));
+    }
+}
