@@ -7,9 +7,10 @@ rm -rf "$results"
 dotnet test Lawcat.Workbench.sln -c Release -nologo --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
 status=$?
 trx="$results/results.trx"
-if [ ! -f "$trx" ]; then echo "0 passed, 0 failed (no test results were written)"; exit 1; fi
+if [ ! -f "$trx" ]; then echo "0 passed, 1 failed"; exit 1; fi
 counter() { grep -o "<Counters [^>]*" "$trx" | grep -o " $1=\"[0-9]*\"" | grep -o "[0-9]*"; }
-passed=$(counter passed); failed=$(counter failed); skipped=$(counter notExecuted)
+passed=$(counter passed); failed=$(counter failed); total=$(counter total); executed=$(counter executed)
+skipped=$(( ${total:-0} - ${executed:-0} ))
 # A crashed test host can leave failures unrecorded: never report a failing run as clean.
 [ $status -ne 0 ] && [ "${failed:-0}" -eq 0 ] && failed=1
 line="$passed passed, $failed failed"

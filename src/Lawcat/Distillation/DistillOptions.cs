@@ -68,7 +68,7 @@ public sealed record PasskeyEvalOptions
 /// <summary>
 /// Everything a distillation run is, in one record. Defaults are the reference recipe for Llama-3.2-1B (LAWCAT's
 /// headline attention, stage 1 at lr 1e-2 with MSE × 1000 on 1,024-token sequences, LoRA stage 2). Read from
-/// JSON or YAML with snake_case keys, overridable key by key (<see cref="DistillOptionsIO"/>).
+/// JSON or YAML with snake_case keys, overridable key by key (<see cref="OptionsIO"/>).
 /// </summary>
 public sealed record DistillOptions
 {

@@ -57,7 +57,7 @@ public sealed class SoftmaxAttention : DecoderAttention
         if (weights)
         {
             (y, var w) = CausalSoftmax.Eager(q, kr, vr, mask);
-            ctx.Capture.Weights[LayerIndex] = AttentionCapture.Keep(w.detach());
+            ctx.Capture!.Weights[LayerIndex] = AttentionCapture.Keep(w.detach());
         }
         else y = CausalSoftmax.Fast(q, kr, vr, mask);
         return y.transpose(1, 2).reshape(b, t, _heads * _headDim).MoveToOuterDisposeScope();  // [B, T, H*D]
