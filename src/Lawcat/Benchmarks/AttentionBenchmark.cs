@@ -81,7 +81,7 @@ public static class AttentionBenchmark
             _ => throw new LawcatException($"unknown benchmark method '{method}'; known: {string.Join(", ", AllMethods)}."),
         };
         bool kernels = Kernels.Cuda.GlaCuda.Enabled;
-        Kernels.Cuda.GlaCuda.Enabled = method != "lawcat-op-tensor";
+        Kernels.Cuda.GlaCuda.Enabled = kernels && method != "lawcat-op-tensor";
         try { return Time(call, device, o.Warmup, o.Iterations); }
         finally { Kernels.Cuda.GlaCuda.Enabled = kernels; }
     }
