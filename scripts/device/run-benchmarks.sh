@@ -4,6 +4,7 @@
 # Llama-3.2-1B architecture (random bf16 weights built by HF), and long-context evaluation timing to 16K.
 # Needs .pack/ (pack.sh). Results go to $OUT.
 source scripts/device/env.sh
+export OUT=${OUT:-device-out}; mkdir -p "$OUT"
 set -x
 step() { local t=$1; shift; timeout "$t" "$@" || echo "STEP FAILED ($?): $*"; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee $OUT/gpu.txt

@@ -3,6 +3,7 @@
 # `lawcat pretrain` trains for as many updates as fit in about four minutes; Hugging Face then loads the folder and
 # its logits are compared with ours on CUDA. Also regenerates the fidelity fixtures. Needs .pack/ (pack.sh).
 source scripts/device/env.sh
+export OUT=${OUT:-device-out}; mkdir -p "$OUT"
 set -x
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 lawcat bench attention --device cuda --dtype bfloat16 --lengths 1k --methods sdpa,lawcat-op,lawcat-layer --iterations 1 --no-backward

@@ -5,6 +5,7 @@
 # LAWCAT; and the peers (PyTorch SDPA, fla chunk_gla) with the floor. Needs .pack/ (pack.sh) and .thirdparty/fla (fla's
 # public source, never committed). Results go to $OUT.
 source scripts/device/env.sh
+export OUT=${OUT:-device-out}; mkdir -p "$OUT"
 set -x
 step() { local t=$1; shift; timeout "$t" "$@" || echo "STEP FAILED ($?): $*"; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee $OUT/gpu.txt

@@ -11,7 +11,7 @@ namespace Lawcat.Attention;
 public sealed record LayerAttentionMaps(int Layer, Tensor Teacher, Tensor? Student);
 
 /// <summary>
-/// Attention maps for a prompt: the teacher's softmax weights and the LAWCAT student's implied weights (spec §1.3),
+/// Attention maps for a prompt: the teacher's softmax weights and the LAWCAT student's implied weights (docs/lawcat.md §1.3),
 /// per layer and head. Both are computed on the teacher's residual stream (as in attention transfer), so each layer's
 /// two maps see the same input.
 /// </summary>

@@ -18,7 +18,7 @@ public enum LawcatMode
 
 /// <summary>
 /// LAWCAT attention: the teacher's q/k/v/o projections, a causal depthwise conv on q and k, a shared feature map φ,
-/// a decay gate, and normalized gated linear attention (spec §1.2):
+/// a decay gate, and normalized gated linear attention (docs/lawcat.md §1.2):
 /// <code>
 ///   q~ = conv_q(W_q x), k~ = conv_k(expand(W_k x)), v = expand(W_v x)   // expand: GQA heads → query heads
 ///   S_t = Diag(α_t) S_{t−1} + φ(k~_t)ᵀ [v_t, 1],  o_t = φ(q~_t) S_t / √K,  y_t = o_t[:D] / (o_t[D] + ε)
@@ -217,7 +217,7 @@ public sealed class LawcatAttention : DecoderAttention
     }
 
     /// <summary>
-    /// The student's implied attention weights [B, H, T, T] for a whole prompt (spec §1.3): w[t, i] ∝ φ(q~_t)·φ(k~_i)
+    /// The student's implied attention weights [B, H, T, T] for a whole prompt (docs/lawcat.md §1.3): w[t, i] ∝ φ(q~_t)·φ(k~_i)
     /// times the decay from i to t (plus the window term when enabled), rows normalized as the layer normalizes them.
     /// </summary>
     public Tensor AttentionWeights(Tensor x, AttentionContext ctx)

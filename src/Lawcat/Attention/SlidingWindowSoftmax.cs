@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Lawcat.Attention;
 
 /// <summary>
-/// The optional sliding-window softmax term of a LAWCAT layer (spec §1.7): for each query, scores q·k/√D over the
+/// The optional sliding-window softmax term of a LAWCAT layer (docs/lawcat.md §1.7): for each query, scores q·k/√D over the
 /// last w keys including its own, exponentiated after subtracting the row maximum, returned as an unnormalized
 /// numerator [B, H, T, D] and denominator [B, H, T, 1] to be mixed with the linear path's. Computed in blocks of w
 /// queries against 2w keys, so memory is O(T·w).

@@ -19,7 +19,7 @@ public sealed record ConversionReport(IReadOnlyList<int> ConvertedLayers, IReadO
 
 /// <summary>
 /// Turns a softmax Llama into a LAWCAT student: the attention of each chosen layer is swapped for
-/// <see cref="LawcatAttention"/> that reuses the teacher's q/k/v/o weights as they are (spec §1.4); everything but the
+/// <see cref="LawcatAttention"/> that reuses the teacher's q/k/v/o weights as they are (docs/lawcat.md §1.4); everything but the
 /// new LAWCAT parameters is frozen.
 /// </summary>
 public static class LawcatConversion

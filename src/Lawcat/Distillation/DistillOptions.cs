@@ -3,7 +3,7 @@ using Lawcat.Training;
 
 namespace Lawcat.Distillation;
 
-/// <summary>Stage 1, attention transfer (spec §2.1): only LAWCAT parameters train, on per-layer output MSE.</summary>
+/// <summary>Stage 1, attention transfer (docs/lawcat.md §2.1): only LAWCAT parameters train, on per-layer output MSE.</summary>
 public sealed record AttentionTransferOptions : StageOptions
 {
     /// <summary>Defaults of the reference recipe: lr 1e-2, MSE × 1000.</summary>

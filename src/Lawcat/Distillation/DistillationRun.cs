@@ -23,7 +23,7 @@ public sealed record DistillResult(string RunDir, StageResult? Stage1, StageResu
     IReadOnlyList<EvalResult> Passkey, bool Interrupted);
 
 /// <summary>
-/// A whole distillation (spec §2): load the teacher, convert it, stage 1 attention transfer (only LAWCAT parameters
+/// A whole distillation (docs/lawcat.md §2): load the teacher, convert it, stage 1 attention transfer (only LAWCAT parameters
 /// train; each layer learns to reproduce the teacher's pre-o_proj output while the teacher's output flows on), restore
 /// the best stage-1 weights, stage 2 fine-tuning (the student's own outputs flow; next-token cross-entropy, optional KL;
 /// LoRA and/or chosen parameters), then passkey retrieval for teacher and student at multiples of the training length.

@@ -12,7 +12,7 @@ namespace Lawcat.Distillation;
 public static class StageLosses
 {
     /// <summary>
-    /// Stage 1 (spec §2.1): <paramref name="mseWeight"/> × mean over LAWCAT layers of the MSE between the student's and
+    /// Stage 1 (docs/lawcat.md §2.1): <paramref name="mseWeight"/> × mean over LAWCAT layers of the MSE between the student's and
     /// the teacher's pre-o_proj outputs, over real tokens. The model must be in attention-transfer mode.
     /// </summary>
     public static BatchLoss AttentionTransfer(LlamaModel model, Tensor ids, Tensor mask, double mseWeight)

@@ -76,7 +76,7 @@ public class LawcatAttentionTests
         var projections = new AttentionProjections(nn.Linear(c.HiddenSize, 2048, false), nn.Linear(c.HiddenSize, 512, false), nn.Linear(c.HiddenSize, 512, false), nn.Linear(2048, c.HiddenSize, false));
         var layer = new LawcatAttention(c, LawcatOptions.Default, 0, projections);
         long perLayer = layer.NewParameters().Sum(p => p.Parameter.numel());
-        // q conv 8,192 + k conv 8,192 + gate down 32,768 + gate up 8,704 + feature map 65,536 (spec §1.8, window factors
+        // q conv 8,192 + k conv 8,192 + gate down 32,768 + gate up 8,704 + feature map 65,536 (docs/lawcat.md §1.8, window factors
         // excluded since the headline config has no window).
         Assert.Equal(123_392, perLayer);
         Assert.Equal(1_974_272, perLayer * c.NumHiddenLayers);

@@ -5,7 +5,7 @@ namespace Lawcat.Tests.Evaluation;
 [Trait("Category", "Evals")]
 public class BabilongGeneratorTests
 {
-    // evals.md §3.3, written out here rather than taken from the generator.
+    // BABILong's prompts (booydar/babilong prompts.py), written out here rather than taken from the generator.
     const string Qa2Instruction = "I give you context with the facts about locations and actions of different persons hidden in some random text and a question.You need to answer the question based only on the information from the facts.\nIf a person got an item in the first location and travelled to the second location the item is also in the second location. If a person dropped an item in the first location and moved to the second location the item remains in the first location.";
     const string Qa2Examples = "<example>\nCharlie went to the kitchen. Charlie got a bottle. Charlie moved to the balcony. Where is the bottle?\nAnswer: The bottle is in the balcony.\n</example>\n<example>\nAlan moved to the garage. Alan got a screw driver. Alan moved to the kitchen. Where is the screw driver?\nAnswer: The screw driver is in the kitchen.\n</example>";
     const string Qa2PostPrompt = "Always return your answer in the following format: The ’item’ is in ’location’. Do not write anything else after that.";

@@ -5,7 +5,7 @@ namespace Lawcat.Tests.Evaluation;
 [Trait("Category", "Evals")]
 public class PasskeyGeneratorTests
 {
-    // The template strings of evals.md §1.1, written out here rather than taken from the generator.
+    // The landmark-attention / LongLoRA passkey template, written out here rather than taken from the generator.
     const string TaskLine = "There is an important info hidden inside a lot of irrelevant text. Find it and memorize them. I will quiz you about the important information there.";
     const string Garbage = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.";
     const string Question = "What is the pass key? The pass key is";

@@ -18,7 +18,7 @@ public class RulerNiahGeneratorTests
     {
         var s = new RulerNiahGenerator(task, 1).Generate(new WordTokenizer(), 1000, null, 0);
         var key = s.Metadata["key"];
-        // evals.md §2.2, the exact single-needle prompt for a base model.
+        // RULER's exact single-needle prompt for a base model.
         Assert.StartsWith($"A special magic {type} is hidden within the following text. Make sure to memorize it. I will quiz you about the {type} afterwards.\n", s.Prompt);
         Assert.EndsWith($"\nWhat is the special magic {type} for {key} mentioned in the provided text? The special magic {type} for {key} mentioned in the provided text is", s.Prompt);
         Assert.Contains($"One of the special magic {type}s for {key} is: {s.Answers.Single()}.", s.Prompt);
