@@ -47,6 +47,12 @@ public sealed class DistillationRun
     /// <summary>The teacher folder the options name, or the embedded tiny teacher.</summary>
     public string TeacherFolder => _o.Teacher ?? DataFiles.TinyTeacher();
 
+    /// <summary>
+    /// The student the last <see cref="Run"/> trained, as training left it in memory (on the run's device); null before a run.
+    /// The final checkpoint rebuilds the same model through <see cref="StudentModel.Load"/>.
+    /// </summary>
+    public LlamaModel? Student { get; private set; }
+
     /// <summary>Runs (or, with <paramref name="resume"/>, continues) the distillation.</summary>
     public DistillResult Run(Device device, bool resume, Action<EvalResult>? onEvalSample = null, CancellationToken cancel = default)
     {
@@ -61,6 +67,7 @@ public sealed class DistillationRun
         var dtype = _o.Dtype == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
         _log($"teacher: {teacherFolder} ({dtype}, {device})");
         var model = LlamaModel.FromPretrained(teacherFolder, dtype, device);
+        Student = model;
         var tokenizer = BpeTokenizer.FromModelFolder(teacherFolder);
         manual_seed(_o.Seed);   // the new parameters' initialization
         var conversion = LawcatConversion.Convert(model, _o.Lawcat, _o.SoftmaxLayers);
@@ -115,7 +122,7 @@ public sealed class DistillationRun
         LawcatConversion.SetMode(model, LawcatMode.AttentionTransfer);
         model.train();
         var trainable = LawcatConversion.NewParameters(model).ToList();
-        return RunStage(1, "stage 1: attention transfer", _o.Stage1, model, trainable, data, synthetic, device, template, metrics, resumeState, resumeTensors,
+        return RunStage(1, "stage 1: attention transfer", _o.Stage1, model, trainable, new(), data, synthetic, device, template, metrics, resumeState, resumeTensors,
             (ids, mask) => StageLosses.AttentionTransfer(model, ids, mask, _o.Stage1.MseWeight),
             () => EvalLoss(data, device, (ids, mask) => StageLosses.AttentionTransfer(model, ids, mask, _o.Stage1.MseWeight).Loss), null, cancel);
     }
@@ -126,13 +133,16 @@ public sealed class DistillationRun
         var s = _o.Stage2;
         LawcatConversion.SetMode(model, LawcatMode.Student);
         foreach (var (_, p) in LawcatConversion.NewParameters(model)) p.requires_grad = s.TrainLawcat;
-        var trainable = new List<(string, Parameter)>();
+        var trainable = new List<(string Name, Parameter Param)>();
         manual_seed(Seeds.Combine(_o.Seed, 2));   // LoRA's initialization
         if (s.UseLora) trainable.AddRange(Lora.Apply(model, s.Lora));
         if (s.TrainLawcat) trainable.AddRange(LawcatConversion.NewParameters(model));
         trainable.AddRange(FullFinetune(model, s.FullFinetune));
         if (trainable.Count == 0) throw new LawcatException("stage 2 has nothing to train: enable stage2.use_lora, stage2.train_lawcat or stage2.full_finetune.");
         foreach (var (_, p) in trainable) p.requires_grad = true;
+        // Frozen LAWCAT parameters (train_lawcat=false) still differ from a fresh conversion, so a student needs them.
+        var trainableNames = trainable.Select(t => t.Name).ToHashSet();
+        var frozen = LawcatConversion.NewParameters(model).Where(p => !trainableNames.Contains(p.Name)).ToList();
         model.train();
         BatchLoss Loss(Tensor ids, Tensor mask) => StageLosses.NextToken(model, ids, mask, s.KlWeight > 0 ? TeacherLogits(model, ids) : null, s.KlWeight);
         var adapters = Lora.Adapters(model).Select(a => a.Module).ToList();
@@ -140,7 +150,7 @@ public sealed class DistillationRun
         {
             for (int i = 0; i < adapters.Count; i++) adapters[i].DropoutGenerator = new Generator((ulong)Seeds.Combine(_o.Seed, step, micro, i), device);
         };
-        return RunStage(2, "stage 2: fine-tuning", s, model, trainable, data, synthetic, device, template with { HasLora = s.UseLora }, metrics,
+        return RunStage(2, "stage 2: fine-tuning", s, model, trainable, frozen, data, synthetic, device, template with { HasLora = s.UseLora }, metrics,
             resumeState, resumeTensors, Loss, () => EvalLoss(data, device, (ids, mask) => Loss(ids, mask).Loss), seedDropout, cancel);
     }
 
@@ -166,7 +176,12 @@ public sealed class DistillationRun
         foreach (var f in found) yield return f;
     }
 
-    StageResult RunStage(int stage, string name, StageOptions o, LlamaModel model, List<(string Name, Parameter Param)> trainable, PackedDataset data,
+    /// <remarks>
+    /// Checkpoints hold <paramref name="trainable"/> with their optimizer moments and <paramref name="frozen"/>, the
+    /// student's non-teacher parameters this stage does not train, so each one rebuilds the whole student.
+    /// </remarks>
+    StageResult RunStage(int stage, string name, StageOptions o, LlamaModel model, List<(string Name, Parameter Param)> trainable,
+        List<(string Name, Parameter Param)> frozen, PackedDataset data,
         PasskeyTrainingSamples? synthetic, Device device, CheckpointState template, MetricsLog metrics, CheckpointState? resumeState,
         Dictionary<string, Tensor>? resumeTensors, Func<Tensor, Tensor, BatchLoss> loss, Func<double> evaluate, Action<long, int>? beforeMicro,
         CancellationToken cancel)
@@ -177,21 +192,21 @@ public sealed class DistillationRun
         DataPosition? position = null;
         if (resumeState is not null && resumeTensors is not null)
         {
-            StudentModel.CopyInto(model, resumeTensors, resumeState.Trainable, "resume");
+            StudentModel.CopyInto(model, resumeTensors, resumeState.Trainable.Concat(resumeState.Frozen), "resume");
             optimizer.LoadState(resumeTensors, resumeState.Step);
             schedule.Restore(resumeState.PlateauFactor, resumeState.BadEvals, resumeState.BestEvalLoss);
             (start, position) = (resumeState.Step, resumeState.Data);
             _log($"{name}: resuming at update {start}");
         }
         var stream = new BatchStream(data, Seeds.Combine(_o.Seed, stage), position, _o.Data.PasskeyRatio, synthetic is null ? null : synthetic.Sample);
-        var names = trainable.Select(t => t.Name).ToArray();
         var trainer = new StageTrainer
         {
             Stage = stage, Name = name, Options = o, Optimizer = optimizer, Schedule = schedule, Data = stream, Device = device,
             Loss = loss, Evaluate = evaluate, CheckpointEvery = _o.CheckpointEvery, Metrics = metrics, Progress = _progress,
-            BeforeMicroBatch = beforeMicro, StateTemplate = template with { Trainable = names },
+            BeforeMicroBatch = beforeMicro,
+            StateTemplate = template with { Trainable = trainable.Select(t => t.Name).ToArray(), Frozen = frozen.Select(t => t.Name).ToArray() },
             SaveCheckpoint = (kind, state) => Checkpoint.Save(CheckpointPath(stage, kind), state,
-                trainable.Select(t => KeyValuePair.Create(t.Name, (Tensor)t.Param)).Concat(optimizer.StateTensors())),
+                trainable.Concat(frozen).Select(t => KeyValuePair.Create(t.Name, (Tensor)t.Param)).Concat(optimizer.StateTensors())),
         };
         return trainer.Run(start, cancel);
     }

@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 namespace Lawcat.Distillation;
 
 /// <summary>
-/// A distilled student is its teacher folder plus a LAWCAT checkpoint (only the trained tensors). This loads one
+/// A distilled student is its teacher folder plus a LAWCAT checkpoint (the tensors the distillation changed or added:
+/// trained ones and LAWCAT parameters frozen in stage 2). This loads one
 /// back and exports it as a self-contained model folder (LoRA merged) that <see cref="LlamaModel.FromPretrained"/> reads.
 /// </summary>
 public static class StudentModel
@@ -28,7 +29,13 @@ public static class StudentModel
         var model = LlamaModel.FromPretrained(folder, dtype, device);
         LawcatConversion.Convert(model, options.Lawcat, options.SoftmaxLayers);
         if (state.HasLora) Lora.Apply(model, options.Stage2.Lora);
-        CopyInto(model, tensors, state.Trainable, checkpointPath);
+        CopyInto(model, tensors, state.Trainable.Concat(state.Frozen), checkpointPath);
+        // Without this, a checkpoint lacking LAWCAT tensors would give a student with freshly initialized attention, silently.
+        var stored = state.Trainable.Concat(state.Frozen).ToHashSet();
+        var absent = LawcatConversion.NewParameters(model).Select(p => p.Name).Where(n => !stored.Contains(n)).ToList();
+        if (absent.Count > 0)
+            throw new LawcatException($"{checkpointPath}: holds no value for {absent.Count} LAWCAT parameters (e.g. {absent[0]}), so the student cannot be " +
+                "rebuilt from it (stage-2 checkpoints of earlier versions lack them when stage2.train_lawcat was false); run the distillation again.");
         foreach (var p in model.parameters()) p.requires_grad = false;
         model.eval();
         return model;

@@ -24,8 +24,13 @@ public sealed record CheckpointState
     public double BestEvalLoss { get; init; } = double.PositiveInfinity;
     /// <summary>Whether LoRA adapters exist in the model (stage 2 with LoRA).</summary>
     public bool HasLora { get; init; }
-    /// <summary>Names of the trainable tensors stored.</summary>
+    /// <summary>Names of the trainable tensors stored (their optimizer moments are stored too).</summary>
     public string[] Trainable { get; init; } = Array.Empty<string>();
+    /// <summary>
+    /// Names of the stored student tensors this stage does not train (stage 2's LAWCAT parameters with
+    /// <c>train_lawcat=false</c>): no optimizer state, but needed to rebuild the student from this checkpoint alone.
+    /// </summary>
+    public string[] Frozen { get; init; } = Array.Empty<string>();
     /// <summary>The run's full options.</summary>
     public JsonObject Options { get; init; } = new();
     /// <summary>The teacher the student was distilled from.</summary>
@@ -33,7 +38,7 @@ public sealed record CheckpointState
 }
 
 /// <summary>
-/// A training checkpoint: the trainable tensors and optimizer moments as safetensors, with <see cref="CheckpointState"/>
+/// A training checkpoint: the trainable tensors, optimizer moments and frozen student tensors as safetensors, with <see cref="CheckpointState"/>
 /// as JSON in the header metadata, in one file written to a temporary name and renamed, so a crash never leaves a
 /// half-written checkpoint in place of a good one. A readable .json copy of the state is written beside it.
 /// </summary>
@@ -60,7 +65,7 @@ public static class Checkpoint
         CheckpointState state;
         try { state = JsonSerializer.Deserialize<CheckpointState>(json, OptionsIO.Json)!; }
         catch (JsonException e) { throw new LawcatException($"{path}: corrupt checkpoint metadata: {e.Message}"); }
-        var missing = state.Trainable.Where(n => !file.Entries.ContainsKey(n)).ToList();
+        var missing = state.Trainable.Concat(state.Frozen).Where(n => !file.Entries.ContainsKey(n)).ToList();
         if (missing.Count > 0) throw new LawcatException($"{path}: checkpoint lists {missing.Count} tensors it does not hold, e.g. {missing[0]}.");
         return (state, file.ReadAll());
     }

@@ -60,6 +60,48 @@ public class DistillationRunTests
     }
 
     [Fact]
+    public void Stage2CheckpointRebuildsTheStudentWhenLawcatParametersAreFrozen()
+    {
+        var (teacher, data) = Fixture();
+        var options = Options(teacher, data) with
+        {
+            Stage1 = new AttentionTransferOptions { Steps = 4, BatchSize = 2, GradientAccumulation = 1, EvalEvery = 4 },
+            // The reference recipe's stage 2: LoRA only, LAWCAT's parameters frozen at their stage-1 values.
+            Stage2 = DistillOptions.Paper.Stage2 with { Steps = 2, BatchSize = 2, GradientAccumulation = 1, EvalEvery = 2, Lora = new LoraOptions { Rank = 2 } },
+        };
+        Assert.False(options.Stage2.TrainLawcat);
+        var run = new DistillationRun(options, TestPaths.NewTempDir());
+        var result = run.Run(CPU, resume: false);
+        Assert.EndsWith("stage2-last.safetensors", result.Checkpoint);
+        var ids = randint(0, 256, new long[] { 2, 40 }, generator: new Generator(3));
+
+        static Tensor Logits(LlamaModel m, Tensor ids)
+        {
+            using var _ = no_grad();
+            Lawcat.Conversion.LawcatConversion.SetMode(m, Lawcat.Attention.LawcatMode.Student);
+            m.eval();
+            return m.Forward(ids);
+        }
+        var inMemory = Logits(run.Student!, ids);
+        using var loaded = StudentModel.Load(result.Checkpoint);
+        Assert.Equal(0, TensorAssert.MaxAbsDiff(inMemory, Logits(loaded, ids)));
+
+        using var fresh = LlamaModel.FromPretrained(teacher);
+        manual_seed(options.Seed);
+        Lawcat.Conversion.LawcatConversion.Convert(fresh, options.Lawcat, options.SoftmaxLayers);
+        Assert.True(TensorAssert.MaxAbsDiff(inMemory, Logits(fresh, ids)) > 1e-3, "training left the student equal to a fresh conversion");
+
+        // Frozen tensors carry no optimizer state, so resuming sees exactly the moments it saved.
+        var (state, tensors) = Checkpoint.Load(result.Checkpoint);
+        Assert.NotEmpty(state.Frozen);
+        Assert.DoesNotContain(tensors.Keys, k => state.Frozen.Any(f => k == $"adamw.m.{f}"));
+        // A checkpoint without them (as earlier versions wrote) is refused instead of giving a freshly initialized student.
+        var old = Path.Combine(TestPaths.NewTempDir(), "old.safetensors");
+        Checkpoint.Save(old, state with { Frozen = Array.Empty<string>() }, tensors.Where(kv => !state.Frozen.Contains(kv.Key)));
+        Assert.Contains("old.safetensors", Assert.Throws<LawcatException>(() => StudentModel.Load(old)).Message);
+    }
+
+    [Fact]
     public void ResumeEqualsAnUninterruptedRun()
     {
         var (teacher, data) = Fixture();
