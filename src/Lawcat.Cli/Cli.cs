@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;
@@ -16,10 +15,11 @@ static class Cli
         catch (LawcatException e) { return Fail(e.Message, 1); }
         catch (CommandParseException e) { return Fail(e.Message, 2); }
         catch (CommandRuntimeException e) { return Fail(e.Message, 2); }
-        catch (ExternalException e) when (e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase))
+        catch (Exception e) when (Lawcat.Training.OutOfDeviceMemoryException.IsOutOfMemory(e))
         {
+            // Training stages report their sizes through OutOfDeviceMemoryException (a LawcatException); this is everything else.
             return Fail("the device ran out of memory: " + FirstLine(e.Message) +
-                "\nTry a smaller batch (--set stage1.batch_size=1 with more gradient_accumulation), shorter sequences (--set data.sequence_length=...), or --dtype bfloat16.", 1);
+                "\nTry shorter inputs (--lengths, --seq-len), --dtype bfloat16, or --device cpu.", 1);
         }
     }
 

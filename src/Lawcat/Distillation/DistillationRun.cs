@@ -208,7 +208,12 @@ public sealed class DistillationRun
             SaveCheckpoint = (kind, state) => Checkpoint.Save(CheckpointPath(stage, kind), state,
                 trainable.Concat(frozen).Select(t => KeyValuePair.Create(t.Name, (Tensor)t.Param)).Concat(optimizer.StateTensors())),
         };
-        return trainer.Run(start, cancel);
+        try { return trainer.Run(start, cancel); }
+        catch (Exception e) when (OutOfDeviceMemoryException.IsOutOfMemory(e))
+        {
+            throw new OutOfDeviceMemoryException(new TrainingSizes(name, $"stage{stage}", o.BatchSize, o.GradientAccumulation,
+                _o.Data.SequenceLength, "data.sequence_length", device.ToString(), _o.Dtype, "dtype"), e);
+        }
     }
 
     double EvalLoss(PackedDataset data, Device device, Func<Tensor, Tensor, Tensor> loss)

@@ -57,7 +57,13 @@ public static class PretrainRun
             SaveCheckpoint = (kind, _) => { if (kind == "best") model.SavePretrained(folder); },
             CheckpointEvery = o.CheckpointEvery, Metrics = metrics, Progress = progress, StateTemplate = new CheckpointState(),
         };
-        var result = trainer.Run(0, cancel);
+        StageResult result;
+        try { result = trainer.Run(0, cancel); }
+        catch (Exception e) when (OutOfDeviceMemoryException.IsOutOfMemory(e))
+        {
+            throw new OutOfDeviceMemoryException(new TrainingSizes("pretrain", "train", o.Train.BatchSize, o.Train.GradientAccumulation,
+                o.SequenceLength, "sequence_length", device.ToString(), "float32", null), e);
+        }
         model.SavePretrained(folder);
         model.eval();
         log?.Invoke("scoring passkey retrieval at the training length");

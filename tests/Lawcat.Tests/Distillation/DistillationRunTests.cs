@@ -162,6 +162,26 @@ public class DistillationRunTests
         Assert.Matches("update [0-9]+: (mse.layer[0-9]+|loss|gradient norm) is", e.Message);
     }
 
+    [Fact]
+    public void OutOfMemoryInAStageNamesTheStagesSizes()
+    {
+        var (teacher, data) = Fixture();
+        var options = Options(teacher, data) with
+        {
+            Stage1 = new AttentionTransferOptions { Steps = 1, BatchSize = 1, GradientAccumulation = 1, EvalEvery = 1 },
+            Stage2 = new FineTuneOptions { Steps = 2, BatchSize = 3, GradientAccumulation = 2, EvalEvery = 2 },
+        };
+        // libtorch reports a full device as an ExternalException; raise one from inside stage 2's update loop.
+        var progress = new SyncProgress(p =>
+        {
+            if (p.Stage.StartsWith("stage 2")) throw new System.Runtime.InteropServices.ExternalException("CUDA out of memory. Tried to allocate 64.00 MiB");
+        });
+        var e = Assert.Throws<OutOfDeviceMemoryException>(() => new DistillationRun(options, TestPaths.NewTempDir(), progress).Run(CPU, resume: false));
+        Assert.Equal(new TrainingSizes("stage 2: fine-tuning", "stage2", 3, 2, 48, "data.sequence_length", CPU.ToString(), "float32", "dtype"), e.Sizes);
+        Assert.Contains("stage2.batch_size=3", e.Message);
+        Assert.Contains("Tried to allocate 64.00 MiB", e.Message);
+    }
+
     sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);

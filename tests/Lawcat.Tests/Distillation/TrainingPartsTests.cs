@@ -101,6 +101,26 @@ public class TrainingPartsTests
     }
 
     [Fact]
+    public void OutOfMemoryMessageNamesTheSizesAndSmallerSettings()
+    {
+        const string device = "CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.1 GiB\nstack...";
+        var big = new TrainingSizes("stage 1: attention transfer", "stage1", 8, 1, 1024, "data.sequence_length", "cuda:0", "float32", "dtype");
+        var m = OutOfDeviceMemoryException.Describe(big, device);
+        foreach (var part in new[] { "stage 1: attention transfer", "cuda:0 (float32)", "stage1.batch_size=8", "data.sequence_length=1024",
+            "stage1.gradient_accumulation=1", "Tried to allocate 2.00 GiB", "--set stage1.batch_size=4 --set stage1.gradient_accumulation=2",
+            "--set data.sequence_length=512", "--set dtype=bfloat16" })
+            Assert.Contains(part, m);
+        Assert.DoesNotContain("stack...", m);
+
+        var small = OutOfDeviceMemoryException.Describe(big with { BatchSize = 1, SequenceLength = 16, Dtype = "bfloat16" }, device);
+        Assert.DoesNotContain("--set", small);
+        Assert.Contains("smallest settings", small);
+        Assert.DoesNotContain("bfloat16 weights", OutOfDeviceMemoryException.Describe(big with { DtypeKey = null }, device));
+        Assert.True(OutOfDeviceMemoryException.IsOutOfMemory(new System.Runtime.InteropServices.ExternalException(device)));
+        Assert.False(OutOfDeviceMemoryException.IsOutOfMemory(new System.Runtime.InteropServices.ExternalException("shape mismatch")));
+    }
+
+    [Fact]
     public void StudentExportReloadsThroughFromPretrained()
     {
         using var _ = no_grad();
