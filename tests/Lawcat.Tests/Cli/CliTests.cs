@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Lawcat.Llama;
 
 namespace Lawcat.Tests.Cli;
 
@@ -71,6 +74,58 @@ public class CliTests
         Assert.Contains("\"sequence_length\": 512", r.Output);
         Assert.Contains("\"steps\": 7", r.Output);
         Assert.Contains("\"mse_weight\": 1000", r.Output);
+    }
+
+    [Fact]
+    public void EvalPasskeyOnTheTinyTeacherWritesResultsAndPrintsTheTable()
+    {
+        var outDir = TestPaths.NewTempDir();
+        var r = Lawcat("eval", "passkey", "--lengths", "256", "--samples", "2", "--out", outDir);
+        Assert.True(r.Code == 0, r.Output);
+        Assert.Contains("passkey: accuracy (%)", r.Output);
+        Assert.Matches("passkey +│ 256 +│ [0-9.]+ +│ 2 ", r.Output);
+        var csv = File.ReadAllLines(Path.Combine(outDir, "passkey.csv"));
+        Assert.Equal(3, csv.Length);   // header and one row per sample
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "passkey.json")));
+        Assert.Equal(2, json.RootElement.GetArrayLength());
+        Assert.All(json.RootElement.EnumerateArray(), e => Assert.Equal("teacher", e.GetProperty("model").GetString()));
+    }
+
+    [Fact]
+    public void EvalPplPrintsAFinitePerplexityAndNamesTheText()
+    {
+        var r = Lawcat("eval", "ppl", "--seq-len", "256", "--chunks", "2", "--max-tokens", "1024");
+        Assert.True(r.Code == 0, r.Output);
+        var m = System.Text.RegularExpressions.Regex.Match(r.Output, @"teacher +│ ([0-9.]+) +│ ([0-9.]+)");
+        Assert.True(m.Success, r.Output);
+        double nats = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), ppl = double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+        Assert.True(double.IsFinite(ppl) && ppl > 1 && ppl < 259, $"perplexity {ppl} (vocabulary 259)");
+        Assert.Equal(Math.Exp(nats), ppl, 0.01);
+        var text = System.Text.RegularExpressions.Regex.Replace(r.Output, @"\s+", " ");   // the notice wraps at the console width
+        Assert.Matches("1[,. ]?024 tokens read", text);
+        Assert.Contains("may overlap training data", text);
+
+        AssertUserError(Lawcat("eval", "ppl", "--seq-len", "256", "--chunks", "2", "--max-tokens", "700"), "--max-tokens 700", "768");
+    }
+
+    [Fact]
+    public void PretrainWritesAModelFolderThatReloads()
+    {
+        var dir = TestPaths.NewTempDir();
+        var text = Path.Combine(dir, "text.txt");
+        File.WriteAllLines(text, Enumerable.Range(0, 200).Select(i => $"Line {i}: the cat sat on the mat and looked at the bird."));
+        var model = Path.Combine(dir, "model");
+        var r = Lawcat("pretrain", "--out", model, "--device", "cpu", "--set", $"files={JsonSerializer.Serialize(new[] { text })}",
+            "--set", "train.steps=2", "--set", "train.batch_size=2", "--set", "train.warmup_steps=1", "--set", "train.eval_every=2",
+            "--set", "hidden_size=32", "--set", "intermediate_size=64", "--set", "layers=1", "--set", "heads=2", "--set", "kv_heads=1",
+            "--set", "sequence_length=256", "--set", "eval_chunks=2", "--set", "passkey_eval_samples=1");
+        Assert.True(r.Code == 0, r.Output);
+        Assert.Contains("model folder:", r.Output);
+        Assert.True(File.Exists(Path.Combine(model, "PRETRAIN.md")));
+        using var reloaded = LlamaModel.FromPretrained(model);
+        Assert.Equal((32, 1, 2, 1), (reloaded.Config.HiddenSize, reloaded.Config.NumHiddenLayers, reloaded.Config.NumAttentionHeads, reloaded.Config.NumKeyValueHeads));
+        var log = File.ReadAllLines(Path.Combine(model, "training-log.jsonl"));
+        Assert.Equal(2, log.Count(l => l.Contains("\"loss\"")));
     }
 
     [Fact]
