@@ -48,6 +48,34 @@ public class NotebookTests
             }
     }
 
+    /// <summary>
+    /// The setup cell and the note above it, which tells Windows and CUDA users which libtorch line to write there
+    /// (a #r line cannot depend on the OS), are the same in every notebook, so a fix to one reaches all.
+    /// </summary>
+    [Fact]
+    public void SetupCellAndItsNoteAreTheSameInEveryNotebook()
+    {
+        static (string Note, string Setup) FirstCells(string path)
+        {
+            var cells = JsonNode.Parse(File.ReadAllText(path))!["cells"]!.AsArray().Select(c => c!.AsObject()).ToList();
+            string Text(JsonObject c) => string.Concat(c["source"]!.AsArray().Select(l => l!.GetValue<string>()));
+            int setup = cells.FindIndex(c => c["cell_type"]!.GetValue<string>() == "code");
+            Assert.True(setup >= 1 && cells[setup - 1]["cell_type"]!.GetValue<string>() == "markdown", $"{Path.GetFileName(path)}: no note above the setup cell");
+            return (Text(cells[setup - 1]), Text(cells[setup]));
+        }
+        var all = Directory.GetFiles(Folder, "*.ipynb").Order(StringComparer.Ordinal).Select(p => (Name: Path.GetFileName(p), Cells: FirstCells(p))).ToList();
+        Assert.Equal(6, all.Count);
+        var (note, setup) = all[0].Cells;
+        Assert.Contains("#r \"nuget: libtorch-cpu-linux-x64, 2.10.0\"", setup.Split('\n'));
+        foreach (var line in new[] { "libtorch-cpu-win-x64, 2.10.0", "TorchSharp-cuda-windows, 0.107.0", "LD_LIBRARY_PATH" })
+            Assert.Contains(line, note);
+        foreach (var (name, cells) in all.Skip(1))
+        {
+            Assert.True(cells.Setup == setup, $"{name}: its setup cell differs from {all[0].Name}'s");
+            Assert.True(cells.Note == note, $"{name}: the note above its setup cell differs from {all[0].Name}'s");
+        }
+    }
+
     [Fact]
     public Task Onboarding() => RunAndCheckFigures("00-onboarding", 2);
 
