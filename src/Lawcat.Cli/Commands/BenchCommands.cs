@@ -58,7 +58,10 @@ sealed class BenchAttentionCommand : Command<BenchAttentionCommand.Settings>
     }
 }
 
-/// <summary><c>lawcat bench kernels</c>: checks the CUDA kernels against the fp32 recurrence (needs a GPU).</summary>
+/// <summary>
+/// <c>lawcat bench kernels</c>: checks the CUDA kernels against the fp32 recurrence, and the fused LAWCAT layer against its
+/// tensor operations (needs a GPU).
+/// </summary>
 sealed class BenchKernelsCommand : Command<BenchKernelsCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -74,7 +77,7 @@ sealed class BenchKernelsCommand : Command<BenchKernelsCommand.Settings>
     {
         var device = Cli.Device(s.Device);
         if (device.type != TorchSharp.DeviceType.CUDA) throw new LawcatException("--device: the kernel check needs cuda.");
-        var rows = Lawcat.Kernels.Cuda.GlaCudaCheck.Run(device);
+        var rows = Lawcat.Kernels.Cuda.GlaCudaCheck.Run(device).Concat(Lawcat.Kernels.Cuda.LawcatKernelsCheck.Run(device)).ToList();
         foreach (var r in rows)
             Console.WriteLine($"{(r.Passed ? "ok  " : "FAIL")} {r.Case}: output {r.OutputError:E2}, state {r.StateError:E2} (tolerance {r.Tolerance:E0})");
         Console.WriteLine($"{rows.Count(r => r.Passed)} of {rows.Count} cases within tolerance");

@@ -16,6 +16,8 @@ public sealed class CausalConv1d : nn.Module<Tensor, Tensor?, (Tensor Output, Te
     public long Channels { get; }
     /// <summary>Number of taps (r + 1).</summary>
     public int KernelSize { get; }
+    /// <summary>The filter [C, 1, r + 1]; tap r is the current token.</summary>
+    public Parameter Weight => weight;
 
     /// <summary>A near-identity conv: current tap 1, the others <paramref name="offTap"/>.</summary>
     public CausalConv1d(long channels, int kernelSize, double offTap, Device? device = null, ScalarType? dtype = null) : base(nameof(CausalConv1d))

@@ -13,6 +13,9 @@ public sealed class FeatureMap : nn.Module<Tensor, Tensor>
     readonly Parameter? layer;
     readonly FeatureMapKind _kind;
 
+    /// <summary>Hedgehog's per-head projection [H, D, D/2] (null for the other maps).</summary>
+    public Parameter? Weight => layer;
+
     /// <summary>A map of <paramref name="kind"/> for <paramref name="heads"/> heads of width <paramref name="headDim"/>.</summary>
     public FeatureMap(FeatureMapKind kind, long heads, long headDim, bool identityInit, Device? device = null, ScalarType? dtype = null) : base(nameof(FeatureMap))
     {

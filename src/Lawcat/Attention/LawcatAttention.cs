@@ -1,4 +1,5 @@
 using Lawcat.Kernels;
+using Lawcat.Kernels.Cuda;
 using Lawcat.Llama;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -122,8 +123,15 @@ public sealed class LawcatAttention : DecoderAttention
         return y.transpose(1, 2).reshape(b, t, _heads * _headDim).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The linear path's inputs for the new tokens, all [B, H, T, ·] in fp32 (or the parameters' dtype).</summary>
-    sealed record Features(Tensor Q, Tensor K, Tensor V, Tensor G, Tensor? RotQ, Tensor? RotK, Tensor? Valid);
+    /// <summary>
+    /// The linear path's inputs for the new tokens, [B, H, T, ·] in fp32 (or the parameters' dtype); the gate's
+    /// log-decays per key/value head [B, Hkv, T, K or 1] (null without a gate).
+    /// </summary>
+    sealed record Features(Tensor Q, Tensor K, Tensor V, Tensor? Gate, Tensor? RotQ, Tensor? RotK, Tensor? Valid)
+    {
+        /// <summary>The log-decays per query head and feature, [B, H, T, K] (zeros without a gate).</summary>
+        public Tensor ExpandedGate() => Gate is null ? zeros(Q.shape, ScalarType.Float32, Q.device) : GatedLinearAttention.ExpandGate(Gate, Q);
+    }
 
     Features ComputeFeatures(Tensor x, AttentionContext ctx, LawcatState? state)
     {
@@ -157,9 +165,7 @@ public sealed class LawcatAttention : DecoderAttention
         var fk = feature_map.forward(Options.RopeOnLinearPath ? rotK! : kh);
         if (valid is not null) fk = fk * valid.view(b, 1, t, 1).to(fk.dtype);              // no numerator or denominator from padding
         var g = gate.forward(x.to(cd));                                                     // [B, Hkv, T, K or 1] or null
-        var gh = g is null ? zeros(new[] { b, (long)_heads, t, fk.shape[3] }, ScalarType.Float32, x.device)
-            : CausalSoftmax.RepeatKv(g, _heads / _kvHeads).expand(b, _heads, t, fk.shape[3]);
-        return new Features(fq, fk, vh, gh, rotQ, rotK, valid);
+        return new Features(fq, fk, vh, g, rotQ, rotK, valid);
     }
 
     /// <summary>Repeats each key/value head's channels for its query heads: [B, T, Hkv*D] → [B, T, H*D].</summary>
@@ -174,14 +180,91 @@ public sealed class LawcatAttention : DecoderAttention
     {
         using var scope = NewDisposeScope();
         var (b, t) = (x.shape[0], x.shape[1]);
+        bool decoding = state is not null && t == 1;
+        if (FusedApplies(x, decoding)) return FusedStudentHeads(x, ctx, state, decoding).MoveToOuterDisposeScope();
         var f = ComputeFeatures(x, ctx, state);
-        bool denominator = Options.Normalization == NormalizationKind.Denominator;
-        var values = denominator ? cat(new[] { f.V, ones(new[] { b, (long)_heads, t, 1 }, f.V.dtype, f.V.device) }, -1) : f.V;
         double scale = 1.0 / Math.Sqrt(f.Q.shape[3]);
-        var (o, s) = RunOp(f.Q, f.K, values, f.G, scale, state?.S, decoding: state is not null && t == 1);
-        if (state is not null) state.SetS(s);
-        var y = Normalize(o.to(ScalarType.Float32), f, state);                              // [B, H, T, D]
+        Tensor y, s;
+        if (Options.Normalization == NormalizationKind.Denominator && Options.WindowSize == 0)
+        {
+            var (q, k, v) = OpOperands(x, f);
+            var g = f.Gate ?? zeros(new[] { b, 1L, t, 1L }, ScalarType.Float32, x.device);
+            (y, s) = decoding
+                ? GatedLinearAttention.NormalizedStep(q, k, v, g, scale, Options.NormalizationEps, state!.S)
+                : GatedLinearAttention.Normalized(q, k, v, g, scale, Options.NormalizationEps, state?.S, Options.Form, Options.ChunkSize);
+        }
+        else
+        {
+            bool denominator = Options.Normalization == NormalizationKind.Denominator;
+            var values = denominator ? cat(new[] { f.V, ones(new[] { b, (long)_heads, t, 1 }, f.V.dtype, f.V.device) }, -1) : f.V;
+            (var o, s) = RunOp(f.Q, f.K, values, f.ExpandedGate(), scale, state?.S, decoding);
+            y = Normalize(o.to(ScalarType.Float32), f, state);                              // [B, H, T, D]
+        }
+        state?.SetS(s);
         return y.transpose(1, 2).reshape(b, t, (long)_heads * _headDim).to(x.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Whether inference can run on the fused CUDA kernels (<see cref="LawcatKernels"/>, <see cref="GlaMma"/>): the
+    /// headline linear path (conv on q and k only, Hedgehog, denominator normalization, no RoPE, no window, chunked
+    /// form), head width 64, fp32 LAWCAT parameters, no gradients; prefill in a bf16 model, decoding in bf16 or fp32.
+    /// Everything else, and every CPU run, takes the tensor operations, which are what the kernels are checked against.
+    /// </summary>
+    bool FusedApplies(Tensor x, bool decoding)
+    {
+        var o = Options;
+        if (x.device.type != TorchSharp.DeviceType.CUDA || !GlaCuda.Enabled || !GlaCuda.Available) return false;
+        if (o.FeatureMap != FeatureMapKind.HedgehogSoftmax || !o.ConvOnQuery || !o.ConvOnKey || o.ConvOnValue || o.ConvKernelSize > LawcatKernels.MaxConvTaps
+            || o.RopeOnLinearPath || o.WindowSize > 0 || o.Normalization != NormalizationKind.Denominator || o.Form != GlaForm.Chunked || _headDim != 64)
+            return false;
+        if (q_conv1d!.Weight.dtype != ScalarType.Float32 || k_conv1d!.Weight.dtype != ScalarType.Float32 || feature_map.Weight!.dtype != ScalarType.Float32)
+            return false;
+        if (is_grad_enabled() && (x.requires_grad || parameters().Any(p => p.requires_grad))) return false;
+        return decoding ? x.dtype is ScalarType.BFloat16 or ScalarType.Float32 : x.dtype == ScalarType.BFloat16;
+    }
+
+    /// <summary>
+    /// <see cref="StudentHeads"/> on the fused kernels: the teacher projections (cuBLAS), the gate's projections (tensor
+    /// operations), then one kernel for the conv and feature maps and the tensor-core GLA for a prompt, or one kernel for
+    /// a whole decoding step. The conv tails and state keep the tensor path's layout, so either path can continue the other.
+    /// </summary>
+    Tensor FusedStudentHeads(Tensor x, AttentionContext ctx, LawcatState? state, bool decoding)
+    {
+        using var scope = NewDisposeScope();
+        var (b, t) = (x.shape[0], x.shape[1]);
+        var (qp, kp, vp) = (q_proj.forward(x), k_proj.forward(x), v_proj.forward(x));    // [B, T, H*D], [B, T, Hkv*D] x 2
+        var g = gate.forward(x.to(ScalarType.Float32));                                   // [B, Hkv, T, K or 1] or null
+        double scale = 1.0 / Math.Sqrt(_headDim), eps = Options.NormalizationEps;
+        int taps = Options.ConvKernelSize;
+        if (decoding)
+        {
+            Tensor Tail(Tensor? tail) => tail is { dtype: ScalarType.Float32 } && tail.is_contiguous() ? tail
+                : tail?.to(ScalarType.Float32).contiguous() ?? zeros(new[] { b, (long)_heads * _headDim, taps - 1L }, ScalarType.Float32, x.device);
+            var (qTail, kTail) = (Tail(state!.QTail), Tail(state.KTail));
+            var s = state.S is { dtype: ScalarType.Float32 } && state.S.is_contiguous() ? state.S
+                : state.S?.to(ScalarType.Float32).contiguous() ?? zeros(new[] { b, (long)_heads, _headDim, _headDim + 1L }, ScalarType.Float32, x.device);
+            var y = LawcatKernels.DecodeStep(qp, kp, vp, q_conv1d!.Weight, k_conv1d!.Weight, qTail, kTail, feature_map.Weight!, g, s, scale, eps, _heads, _kvHeads);
+            state.SetTails(qTail, kTail, null);
+            state.SetS(s);
+            return y.to(x.dtype).MoveToOuterDisposeScope();                                // [B, 1, H*D]
+        }
+        var valid = ctx.KeyMask?[.., (int)ctx.PastLength..];                               // [B, T]
+        var (fq, fk, qt, kt) = LawcatKernels.Features(qp, kp, q_conv1d!.Weight, k_conv1d!.Weight, state?.QTail, state?.KTail, feature_map.Weight!, valid, _heads, _kvHeads);
+        state?.SetTails(qt, kt, null);
+        var v = vp.view(b, t, _kvHeads, _headDim).transpose(1, 2);                          // [B, Hkv, T, D], shared by each group
+        var (o, s2) = GatedLinearAttention.Normalized(fq, fk, v, g ?? zeros(new[] { b, 1L, t, 1L }, ScalarType.Float32, x.device), scale, eps, state?.S);
+        state?.SetS(s2);
+        return o.transpose(1, 2).reshape(b, t, (long)_heads * _headDim).to(x.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// q, k, v for the normalized op. Inference in a bf16 model on CUDA hands the op bf16 operands (its kernels accumulate
+    /// and normalize in fp32 on tensor cores); everything else keeps the features' dtype.
+    /// </summary>
+    static (Tensor Q, Tensor K, Tensor V) OpOperands(Tensor x, Features f)
+    {
+        bool bf16 = x.dtype == ScalarType.BFloat16 && x.device.type == TorchSharp.DeviceType.CUDA && !f.Q.requires_grad && !f.K.requires_grad && !f.V.requires_grad;
+        return bf16 ? (f.Q.to(ScalarType.BFloat16), f.K.to(ScalarType.BFloat16), f.V.to(ScalarType.BFloat16)) : (f.Q, f.K, f.V);
     }
 
     (Tensor O, Tensor S) RunOp(Tensor q, Tensor k, Tensor v, Tensor g, double scale, Tensor? s0, bool decoding)
@@ -225,7 +308,7 @@ public sealed class LawcatAttention : DecoderAttention
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var f = ComputeFeatures(x, ctx, null);
-        var w = GatedLinearAttention.ParallelWeights(f.Q, f.K, f.G, 1.0 / Math.Sqrt(f.Q.shape[3]));
+        var w = GatedLinearAttention.ParallelWeights(f.Q, f.K, f.ExpandedGate(), 1.0 / Math.Sqrt(f.Q.shape[3]));
         if (Options.WindowSize > 0)
             w = w + window_factors!.to(ScalarType.Float32).sigmoid() * SlidingWindowSoftmax.DenseWeights(f.RotQ!.to(ScalarType.Float32), f.RotK!.to(ScalarType.Float32), f.Valid, Options.WindowSize);
         if (Options.Normalization == NormalizationKind.Denominator) w = w / (w.sum(-1, keepdim: true) + Options.NormalizationEps);

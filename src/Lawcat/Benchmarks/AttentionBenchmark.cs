@@ -120,18 +120,22 @@ public static class AttentionBenchmark
         };
     }
 
+    /// <summary>
+    /// LAWCAT's normalized gated linear attention on its own shapes: positive features, values with the denominator
+    /// carried through the recurrence, one gate per key/value head shared by its query heads.
+    /// </summary>
     static Func<Tensor> LawcatOp(int t, AttentionBenchmarkOptions o, Device device, ScalarType dtype, bool backward)
     {
         var shape = new long[] { 1, o.Heads, t, o.HeadDim };
-        var q = randn(shape, dtype: dtype, device: device).softmax(-1).requires_grad_(backward);
-        var k = randn(shape, dtype: dtype, device: device).softmax(-1).requires_grad_(backward);
-        var v = cat(new[] { randn(shape, dtype: dtype, device: device), ones(1, o.Heads, t, 1, dtype: dtype, device: device) }, -1).requires_grad_(backward);
-        var g = (nn.functional.logsigmoid(randn(shape, device: device)) / 16).requires_grad_(backward);
+        var q = randn(shape, device: device).softmax(-1).to(dtype).requires_grad_(backward);
+        var k = randn(shape, device: device).softmax(-1).to(dtype).requires_grad_(backward);
+        var v = randn(shape, dtype: dtype, device: device).requires_grad_(backward);
+        var g = (nn.functional.logsigmoid(randn(new long[] { 1, o.KvHeads, t, o.HeadDim }, device: device)) / 16).requires_grad_(backward);
         double scale = 1.0 / Math.Sqrt(o.HeadDim);
         return () =>
         {
-            var (y, _) = GatedLinearAttention.Chunked(q, k, v, g, scale);
-            if (backward) y.sum().backward();
+            var (y, _) = GatedLinearAttention.Normalized(q, k, v, g, scale, 1e-10);
+            if (backward) y.to(ScalarType.Float32).sum().backward();
             return y;
         };
     }
@@ -198,10 +202,10 @@ public static class AttentionBenchmark
         var shape = new long[] { 1, o.Heads, 1, o.HeadDim };
         var q = randn(shape, dtype: dtype, device: device).softmax(-1);
         var k = randn(shape, dtype: dtype, device: device).softmax(-1);
-        var v = randn(new long[] { 1, o.Heads, 1, o.HeadDim + 1 }, dtype: dtype, device: device);
-        var g = nn.functional.logsigmoid(randn(shape, device: device)) / 16;
+        var v = randn(shape, dtype: dtype, device: device);
+        var g = nn.functional.logsigmoid(randn(new long[] { 1, o.KvHeads, 1, o.HeadDim }, device: device)) / 16;
         var s = randn(new long[] { 1, o.Heads, o.HeadDim, o.HeadDim + 1 }, device: device);
         double scale = 1.0 / Math.Sqrt(o.HeadDim);
-        return () => GatedLinearAttention.Step(q, k, v, g, scale, s).Output;
+        return () => GatedLinearAttention.NormalizedStep(q, k, v, g, scale, 1e-10, s).Output;
     }
 }

@@ -1,3 +1,4 @@
+using Lawcat.Attention;
 using static TorchSharp.torch;
 
 namespace Lawcat.Kernels;
@@ -110,6 +111,7 @@ public static class GatedLinearAttention
     public static (Tensor Output, Tensor FinalState) Chunked(Tensor q, Tensor k, Tensor v, Tensor g, double scale,
         Tensor? initialState = null, int chunkSize = DefaultChunkSize)
     {
+        if (Cuda.GlaMma.Applies(q, k, v, g, initialState)) return Cuda.GlaMma.Forward(q, k, v, g, scale, initialState, null);
         if (Cuda.GlaCuda.Applies(q, k, v, g, initialState)) return Cuda.GlaCuda.Forward(q, k, v, g, scale, initialState, chunkSize);
         using var scope = NewDisposeScope();
         var (b, h, t, kd, vd) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3], v.shape[3]);
@@ -135,6 +137,61 @@ public static class GatedLinearAttention
         var o = matmul(scores, vc) + matmul(qc * cum.exp(), entering);                 // [B, H, N, C, V]
         o = (scale * o).view(b, h, n * c, vd)[.., .., ..(int)t];                       // [B, H, T, V]
         return (o.to(q.dtype).MoveToOuterDisposeScope(), final.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// LAWCAT's normalized form: the values extended by a ones column run through the same recurrence, and
+    /// y = o[:V] / (o[V] + <paramref name="eps"/>) in fp32. v and g may have fewer heads than q (v [B, Hv, T, V],
+    /// g [B, Hg, T, K or 1], head h using h / (H / Hv) and h / (H / Hg)), as GQA shares values and LAWCAT's gate is
+    /// shared by the query heads of a group. Returns (y [B, H, T, V]
+    /// in q's dtype, final state [B, H, K, V + 1] fp32). <paramref name="form"/> picks the tensor form; on CUDA with bf16
+    /// inputs and no gradients the chunked form runs on tensor cores (<see cref="Cuda.GlaMma"/>).
+    /// </summary>
+    public static (Tensor Output, Tensor FinalState) Normalized(Tensor q, Tensor k, Tensor v, Tensor g, double scale, double eps,
+        Tensor? initialState = null, GlaForm form = GlaForm.Chunked, int chunkSize = DefaultChunkSize)
+    {
+        if (form == GlaForm.Chunked && Cuda.GlaMma.Applies(q, k, v, g, initialState)) return Cuda.GlaMma.Forward(q, k, v, g, scale, initialState, eps);
+        using var scope = NewDisposeScope();
+        var vh = ShareHeads(v, q.shape[1], v.shape[3], "value");
+        var values = cat(new[] { vh, ones(new[] { vh.shape[0], vh.shape[1], vh.shape[2], 1 }, v.dtype, v.device) }, -1);
+        var gh = ExpandGate(g, q);
+        var (o, s) = form switch
+        {
+            GlaForm.Recurrent => Recurrent(q, k, values, gh, scale, initialState),
+            GlaForm.Parallel => Parallel(q, k, values, gh, scale, initialState),
+            _ => Chunked(q, k, values, gh, scale, initialState, chunkSize),
+        };
+        var o32 = o.to(ScalarType.Float32);
+        var y = o32[.., .., .., ..(int)v.shape[3]] / (o32[.., .., .., (int)v.shape[3]..] + eps);
+        return (y.to(q.dtype).MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// One decoding step of <see cref="Normalized"/>: q, k [B, H, 1, K], v [B, Hv, 1, V], g [B, Hg, 1, K or 1], state
+    /// [B, H, K, V + 1]. On CUDA, a contiguous fp32 state is updated in place by one kernel (<see cref="Cuda.LawcatKernels"/>).
+    /// </summary>
+    public static (Tensor Output, Tensor FinalState) NormalizedStep(Tensor q, Tensor k, Tensor v, Tensor g, double scale, double eps, Tensor? state)
+    {
+        if (Cuda.LawcatKernels.StepApplies(q, k, v, g, state)) return Cuda.LawcatKernels.NormalizedStep(q, k, v, g, scale, eps, state!);
+        using var scope = NewDisposeScope();
+        var vh = ShareHeads(v, q.shape[1], v.shape[3], "value");
+        var values = cat(new[] { vh, ones(new[] { vh.shape[0], vh.shape[1], 1, 1 }, v.dtype, v.device) }, -1);
+        var (o, s) = Step(q, k, values, ExpandGate(g, q), scale, state);
+        var o32 = o.to(ScalarType.Float32);
+        var y = o32[.., .., .., ..(int)v.shape[3]] / (o32[.., .., .., (int)v.shape[3]..] + eps);
+        return (y.to(q.dtype).MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Gate log-decays [B, Hg, T, K or 1] broadcast to q's heads and width: [B, H, T, K].</summary>
+    public static Tensor ExpandGate(Tensor g, Tensor q) => ShareHeads(g, q.shape[1], q.shape[3], "gate");
+
+    /// <summary>[B, Hs, T, W or 1] → [B, H, T, W], head h taking shared head h / (H / Hs) (as GQA shares key/value heads).</summary>
+    static Tensor ShareHeads(Tensor x, long heads, long width, string what)
+    {
+        var (b, hs, t) = (x.shape[0], x.shape[1], x.shape[2]);
+        if (heads % hs != 0) throw new ArgumentException($"{heads} query heads cannot share {hs} {what} heads evenly");
+        if (hs == heads && x.shape[3] == width) return x.alias();
+        return x.unsqueeze(2).expand(b, hs, heads / hs, t, width).reshape(b, heads, t, width);
     }
 
     /// <summary>A[t, i] = (q_t ⊙ exp(cum_t)) · (k_i ⊙ exp(−cum_i)) for i ≤ t, valid while the chunk's decay is bounded.</summary>

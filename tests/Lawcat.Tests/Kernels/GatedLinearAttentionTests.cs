@@ -1,3 +1,4 @@
+using Lawcat.Attention;
 using Lawcat.Kernels;
 using static TorchSharp.torch;
 
@@ -119,5 +120,71 @@ public class GatedLinearAttentionTests
         Assert.Equal(0.0, w.triu(1).abs().max().item<float>());
         var (o, _) = GatedLinearAttention.Recurrent(x[0], x[1], x[2], x[3], 0.3);
         TensorAssert.RmseBelow(o, matmul(w, x[2]), Fp32Tol, "weights @ v");
+    }
+
+    /// <summary>
+    /// The normalized form against its definition, written out here: the recurrence over [v, 1] with the gate repeated
+    /// for each query head of a group, then y = num / (den + eps). Gates per head and feature, and one scalar per head.
+    /// </summary>
+    [Theory]
+    [InlineData(65, 64)]
+    [InlineData(130, 1)]
+    public void NormalizedMatchesTheRecurrenceOverValuesWithAOnesColumn(int t, int gateWidth)
+    {
+        manual_seed(21);
+        long heads = 4, gateHeads = 2;
+        var q = randn(B, heads, t, K).softmax(-1).requires_grad_(true);
+        var k = randn(B, heads, t, K).softmax(-1).requires_grad_(true);
+        var v = randn(B, heads, t, V).requires_grad_(true);
+        var g = (nn.functional.logsigmoid(randn(B, gateHeads, t, Math.Min(gateWidth, K))) / 4).requires_grad_(true);
+        var s0 = (rand(B, heads, K, V + 1) * 0.1).requires_grad_(true);
+        double scale = Math.Pow(K, -0.5), eps = 1e-10;
+        var leaves = new[] { q, k, v, g, s0 };
+        Tensor[] Run(Func<(Tensor, Tensor)> form)
+        {
+            var (y, s) = form();
+            manual_seed(5);
+            ((y * randn(y.shape)).sum() + (s * randn(s.shape)).sum()).backward();
+            var r = new[] { y.detach(), s.detach() }.Concat(leaves.Select(x => x.grad!.detach().clone())).ToArray();
+            foreach (var x in leaves) x.grad!.zero_();
+            return r;
+        }
+        var reference = Run(() =>
+        {
+            var gh = g.repeat_interleave(heads / gateHeads, 1).expand(B, heads, t, K);   // head h uses gate head h / 2
+            var (o, s) = GatedLinearAttention.Recurrent(q, k, cat(new[] { v, ones(B, heads, t, 1) }, -1), gh, scale, s0);
+            return (o[.., .., .., ..V] / (o[.., .., .., V..] + eps), s);
+        });
+        foreach (var form in new[] { GlaForm.Chunked, GlaForm.Parallel, GlaForm.Recurrent })
+            AssertAllClose(reference, Run(() => GatedLinearAttention.Normalized(q, k, v, g, scale, eps, s0, form)), Fp32Tol, $"normalized {form}");
+    }
+
+    [Fact]
+    public void NormalizedStepsContinueANormalizedPrefill()
+    {
+        using var _ = no_grad();
+        manual_seed(8);
+        var (q, k) = (randn(B, 4, 30, K).softmax(-1), randn(B, 4, 30, K).softmax(-1));
+        var v = randn(B, 4, 30, V);
+        var g = nn.functional.logsigmoid(randn(B, 2, 30, K)) / 4;
+        double scale = Math.Pow(K, -0.5), eps = 1e-10;
+        var (full, fullState) = GatedLinearAttention.Normalized(q, k, v, g, scale, eps);
+        var (pre, state) = GatedLinearAttention.Normalized(q[.., .., ..12], k[.., .., ..12], v[.., .., ..12], g[.., .., ..12], scale, eps);
+        var outs = new List<Tensor> { pre };
+        for (int t = 12; t < 30; t++)
+        {
+            var (y, s) = GatedLinearAttention.NormalizedStep(q[.., .., t..(t + 1)], k[.., .., t..(t + 1)], v[.., .., t..(t + 1)], g[.., .., t..(t + 1)], scale, eps, state);
+            outs.Add(y);
+            state = s;
+        }
+        TensorAssert.RmseBelow(full, cat(outs, 2), Fp32Tol, "prefill + steps output");
+        TensorAssert.RmseBelow(fullState, state, Fp32Tol, "prefill + steps state");
+    }
+
+    [Fact]
+    public void GatesThatDoNotDivideTheHeadsAreRefused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => GatedLinearAttention.ExpandGate(zeros(1, 3, 5, 1), zeros(1, 4, 5, K)));
+        Assert.Contains("4 query heads cannot share 3 gate heads", e.Message);
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
@@ -25,8 +26,11 @@ static class CudaNative
         throw new LawcatException($"{what} was not found (tried {string.Join(", ", names)}); put its folder on LD_LIBRARY_PATH.");
     }
 
+    static readonly ConcurrentDictionary<(nint Lib, string Name), Delegate> Delegates = new();
+
+    // Resolved once per function: a delegate built per call would cost more than the launches it wraps.
     static T Fn<T>(Lazy<nint> lib, string name) where T : Delegate =>
-        Marshal.GetDelegateForFunctionPointer<T>(NativeLibrary.GetExport(lib.Value, name));
+        (T)Delegates.GetOrAdd((lib.Value, name), key => Marshal.GetDelegateForFunctionPointer<T>(NativeLibrary.GetExport(key.Lib, key.Name)));
 
     /// <summary>Whether NVRTC and the driver can be loaded.</summary>
     public static bool Available
@@ -89,13 +93,7 @@ static class CudaNative
     const int ComputeCapabilityMajor = 75, ComputeCapabilityMinor = 76;
 
     /// <summary>The compute capability of device <paramref name="device"/> (e.g. 90 for an H100).</summary>
-    public static int ComputeCapability(int device)
-    {
-        var get = Fn<CuDeviceGetAttribute>(Driver, "cuDeviceGetAttribute");
-        Check(get(out var major, ComputeCapabilityMajor, device), "cuDeviceGetAttribute");
-        Check(get(out var minor, ComputeCapabilityMinor, device), "cuDeviceGetAttribute");
-        return major * 10 + minor;
-    }
+    public static int ComputeCapability(int device) => Attribute(device, ComputeCapabilityMajor) * 10 + Attribute(device, ComputeCapabilityMinor);
 
     /// <summary>Loads PTX into the current context and returns the named kernels.</summary>
     public static Dictionary<string, nint> LoadKernels(byte[] ptx, IEnumerable<string> names, int dynamicSharedBytes)
@@ -111,25 +109,42 @@ static class CudaNative
         return result;
     }
 
-    /// <summary>Launches a kernel on the default stream (the one libtorch uses), so it is ordered with torch's work.</summary>
+    /// <summary>
+    /// Launches a kernel on the default stream (the one libtorch uses), so it is ordered with torch's work. Each argument
+    /// is a blittable value (a pointer, a number, or a struct laid out as the kernel's parameter).
+    /// </summary>
     public static void Launch(nint kernel, (uint X, uint Y, uint Z) grid, uint threads, uint sharedBytes, params object[] args)
     {
-        var handles = new List<GCHandle>();
+        var handles = new GCHandle[args.Length];
+        var ptrs = new nint[args.Length];
         try
         {
-            var ptrs = args.Select(a =>
+            for (int i = 0; i < args.Length; i++)
             {
-                var h = GCHandle.Alloc(a, GCHandleType.Pinned);
-                handles.Add(h);
-                return h.AddrOfPinnedObject();
-            }).ToArray();
-            Check(Fn<CuLaunchKernel>(Driver, "cuLaunchKernel")(kernel, grid.X, grid.Y, grid.Z, threads, 1, 1, sharedBytes, 0, ptrs, 0), "cuLaunchKernel");
+                handles[i] = GCHandle.Alloc(args[i], GCHandleType.Pinned);
+                ptrs[i] = handles[i].AddrOfPinnedObject();
+            }
+            Check(LaunchKernel(kernel, grid.X, grid.Y, grid.Z, threads, 1, 1, sharedBytes, 0, ptrs, 0), "cuLaunchKernel");
         }
         finally
         {
-            foreach (var h in handles) h.Free();
+            foreach (var h in handles) if (h.IsAllocated) h.Free();
         }
     }
+
+    static CuLaunchKernel LaunchKernel => Fn<CuLaunchKernel>(Driver, "cuLaunchKernel");
+
+    const int MultiprocessorCount = 16;             // CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT
+    static readonly ConcurrentDictionary<(int Device, int Attribute), int> Attributes = new();
+
+    /// <summary>The number of multiprocessors of device <paramref name="device"/>.</summary>
+    public static int Multiprocessors(int device) => Attribute(device, MultiprocessorCount);
+
+    static int Attribute(int device, int attribute) => Attributes.GetOrAdd((device, attribute), key =>
+    {
+        Check(Fn<CuDeviceGetAttribute>(Driver, "cuDeviceGetAttribute")(out var value, key.Attribute, key.Device), "cuDeviceGetAttribute");
+        return value;
+    });
 
     static void Check(int rc, string what)
     {

@@ -14,11 +14,12 @@ public static class GlaCuda
 {
     const int Threads = 256;
     static readonly ConcurrentDictionary<(int K, int V, int C, bool Bf16, int Cc), Dictionary<string, nint>> Modules = new();
-    static readonly string Source = LoadSource();
+    static readonly string Source = LoadResource("Lawcat.Kernels.GlaKernels.cu");
 
-    static string LoadSource()
+    /// <summary>The text of an embedded kernel source.</summary>
+    internal static string LoadResource(string name)
     {
-        using var s = typeof(GlaCuda).Assembly.GetManifestResourceStream("Lawcat.Kernels.GlaKernels.cu")!;
+        using var s = typeof(GlaCuda).Assembly.GetManifestResourceStream(name)!;
         return new StreamReader(s).ReadToEnd();
     }
 

@@ -14,10 +14,11 @@ public sealed record KernelCheckRow(string Case, double OutputError, double Stat
 }
 
 /// <summary>
-/// Checks <see cref="GlaCuda"/> against <see cref="GatedLinearAttention.Recurrent"/> (the specification) in fla's style:
-/// outputs and final states, relative RMSE ≤ 1e-5 with fp32 inputs and ≤ 5e-3 with bf16 inputs, over lengths around the
-/// chunk size, gates from weak to strong (both score paths), with an initial state, and prefill followed by decoding
-/// steps. Needs a CUDA device.
+/// Checks <see cref="GlaCuda"/> and <see cref="GlaMma"/> against <see cref="GatedLinearAttention.Recurrent"/> (the
+/// specification) in fla's style: outputs and final states, relative RMSE ≤ 1e-5 with fp32 inputs and ≤ 5e-3 with bf16
+/// inputs, over lengths around the chunk size, gates from weak to strong (every score path), with an initial state, and
+/// prefill followed by decoding steps; the tensor-core kernels also normalized, on strided views, with gates shared by
+/// groups of heads and sequences cut into several segments. Needs a CUDA device.
 /// </summary>
 public static class GlaCudaCheck
 {
@@ -33,6 +34,10 @@ public static class GlaCudaCheck
                         rows.Add(Prefill(device, k, v, t, normalizer, dtype));
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
             rows.Add(Decode(device, dtype));
+        foreach (var t in new[] { 1, 7, 63, 64, 65, 500, 4096 })
+            foreach (var normalizer in new[] { 0.02, 1.0, 16.0 })
+                foreach (var normalize in new[] { true, false })
+                    rows.Add(TensorCores(device, t, normalizer, normalize, strided: t % 2 == 1));
         return rows;
     }
 
@@ -62,6 +67,40 @@ public static class GlaCudaCheck
         var (o, s) = GlaCuda.Forward(low[0], low[1], low[2], x[3], 0.3, x[4]);
         double tol = dtype == ScalarType.Float32 ? 1e-5 : 5e-3;
         return new KernelCheckRow($"prefill K={k} V={v} T={t} normalizer={normalizer} {dtype}", Rmse(oRef, o), Rmse(sRef, s), tol);
+    }
+
+    /// <summary>
+    /// The tensor-core prefill on LAWCAT's shapes: positive features, 4 query heads sharing each of 2 gate heads, values
+    /// of width 64 (+ the ones column when normalized), an initial state; odd lengths use [B, T, H, D] views.
+    /// </summary>
+    static KernelCheckRow TensorCores(Device device, int t, double normalizer, bool normalize, bool strided)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(t * 13 + (normalize ? 1 : 0));
+        long b = 2, h = 8, hg = 2, kd = 64, vd = 64, vs = vd + (normalize ? 1 : 0);
+        Tensor Input(long width, bool feature)
+        {
+            var x = strided ? randn(b, t, h, width, device: device).transpose(1, 2) : randn(b, h, t, width, device: device);
+            if (feature) x = x.softmax(-1);
+            return strided ? x.transpose(1, 2).contiguous().to(ScalarType.BFloat16).transpose(1, 2) : x.to(ScalarType.BFloat16);
+        }
+        var (q, k, v) = (Input(kd, true), Input(kd, true), Input(vd, false));
+        var g = nn.functional.logsigmoid(randn(b, hg, t, kd, device: device)) / normalizer;
+        var s0 = rand(b, h, kd, vs, device: device) * 0.1;
+        double scale = 0.125, eps = 1e-10;
+        var (q32, k32, v32) = (q.to(ScalarType.Float32), k.to(ScalarType.Float32), v.to(ScalarType.Float32));
+        var gh = GatedLinearAttention.ExpandGate(g, q);
+        Tensor oRef, sRef;
+        if (normalize)
+        {
+            var values = cat(new[] { v32, ones(b, h, t, 1, device: device) }, -1);
+            (var o, sRef) = GatedLinearAttention.Recurrent(q32, k32, values, gh, scale, s0);
+            oRef = o[.., .., .., ..(int)vd] / (o[.., .., .., (int)vd..] + eps);
+        }
+        else (oRef, sRef) = GatedLinearAttention.Recurrent(q32, k32, v32, gh, scale, s0);
+        var (y, s) = GlaMma.Forward(q, k, v, g, scale, s0, normalize ? eps : null);
+        string what = $"tensor cores {(normalize ? "normalized" : "plain")} T={t} normalizer={normalizer}{(strided ? " strided" : "")}";
+        return new KernelCheckRow(what, Rmse(oRef, y), Rmse(sRef, s), 5e-3);
     }
 
     static KernelCheckRow Decode(Device device, ScalarType dtype)

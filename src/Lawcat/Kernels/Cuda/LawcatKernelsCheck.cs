@@ -1,0 +1,103 @@
+using Lawcat.Attention;
+using Lawcat.Llama;
+using static TorchSharp.torch;
+
+namespace Lawcat.Kernels.Cuda;
+
+/// <summary>
+/// Checks the fused LAWCAT kernels (<see cref="LawcatKernels"/> with the tensor-core GLA) against the same layer on its
+/// tensor operations: a layer with random (trained-looking) conv filters, feature maps and gates, a left-padded batch,
+/// prefill, then decoding steps; outputs, recurrent states and conv tails, relative RMSE ≤ 5e-3 (bf16 operands; the
+/// tensor path computes the features in fp32). Also the normalized decoding step alone against the fp32 recurrence.
+/// Needs a CUDA device.
+/// </summary>
+public static class LawcatKernelsCheck
+{
+    const double Tolerance = 5e-3;
+
+    /// <summary>Runs every case on <paramref name="device"/>.</summary>
+    public static List<KernelCheckRow> Run(Device device)
+    {
+        using var _ = no_grad();
+        var rows = new List<KernelCheckRow>();
+        foreach (var dtype in new[] { ScalarType.BFloat16, ScalarType.Float32 })
+            rows.AddRange(Layer(device, dtype, prompt: 150, steps: 12));
+        rows.AddRange(Layer(device, ScalarType.BFloat16, prompt: 1, steps: 3));
+        foreach (var dtype in new[] { ScalarType.BFloat16, ScalarType.Float32 })
+            rows.Add(Step(device, dtype));
+        return rows;
+    }
+
+    static double Rmse(Tensor reference, Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var r = reference.to(ScalarType.Float64);
+        return (x.to(ScalarType.Float64) - r).pow(2).mean().sqrt().item<double>() / Math.Max(r.pow(2).mean().sqrt().item<double>(), 1e-30);
+    }
+
+    static LawcatAttention RandomLayer(Device device, ScalarType dtype, out LlamaConfig config)
+    {
+        manual_seed(3);
+        config = LlamaConfig.Llama32_1B with { NumAttentionHeads = 8, NumKeyValueHeads = 2, HeadDim = 64, HiddenSize = 512 };
+        var teacher = new SoftmaxAttention(config, 0, device, dtype);
+        var layer = new LawcatAttention(config, LawcatOptions.Default, 0, teacher.Projections, device, ScalarType.Float32);
+        foreach (var (name, p) in layer.NewParameters())
+            p.add_(randn_like(p) * (name.Contains("conv") ? 0.3 : name.Contains("gk_proj.1.bias") ? 2.0 : 0.1));
+        return layer;
+    }
+
+    /// <summary>Prefill of a left-padded batch, then decoding steps: fused kernels against the tensor operations.</summary>
+    static IEnumerable<KernelCheckRow> Layer(Device device, ScalarType dtype, int prompt, int steps)
+    {
+        using var scope = NewDisposeScope();
+        var layer = RandomLayer(device, dtype, out var config);
+        var rotary = new RotaryEmbedding(config);
+        int total = prompt + steps;
+        var x = randn(new long[] { 2, total, config.HiddenSize }, dtype: dtype, device: device);
+        var mask = ones(new long[] { 2, total }, ScalarType.Bool, device);
+        if (prompt > 10) mask[1, ..10].fill_(false);                                                  // row 1 is left-padded
+        AttentionContext Ctx(long start, long t)
+        {
+            var pos = arange(start, start + t, device: device).unsqueeze(0).expand(2, t);
+            var (cos, sin) = rotary.Forward(pos, dtype);
+            return new AttentionContext { PositionIds = pos, Cos = cos, Sin = sin, PastLength = start, KeyMask = mask[.., ..(int)(start + t)] };
+        }
+        (Tensor Out, LawcatState State) Run(bool fused)
+        {
+            bool enabled = GlaCuda.Enabled;
+            GlaCuda.Enabled = fused;
+            try
+            {
+                var state = new LawcatState();
+                var outs = new List<Tensor> { layer.StudentHeads(x[.., ..prompt], Ctx(0, prompt), state) };
+                for (int i = prompt; i < total; i++) outs.Add(layer.StudentHeads(x[.., i..(i + 1)], Ctx(i, 1), state));
+                return (cat(outs, 1), state);
+            }
+            finally { GlaCuda.Enabled = enabled; }
+        }
+        var (refOut, refState) = Run(fused: false);
+        var (outFused, state) = Run(fused: true);
+        string what = $"fused layer {dtype}, prompt {prompt} + {steps} steps";
+        var real = mask.unsqueeze(-1).to(refOut.dtype);                                           // padded rows' outputs are unused
+        yield return new KernelCheckRow($"{what}: outputs", Rmse(refOut * real, outFused * real), 0, Tolerance);
+        yield return new KernelCheckRow($"{what}: state", Rmse(refState.S!, state.S!), 0, Tolerance);
+        yield return new KernelCheckRow($"{what}: conv tails", Rmse(refState.QTail!, state.QTail!), Rmse(refState.KTail!, state.KTail!), Tolerance);
+    }
+
+    /// <summary>The normalized decoding step alone, on features, values and gates shared by groups of heads.</summary>
+    static KernelCheckRow Step(Device device, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var q = randn(2, 8, 1, 64, device: device).softmax(-1).to(dtype);
+        var k = randn(2, 8, 1, 64, device: device).softmax(-1).to(dtype);
+        var v = randn(2, 2, 1, 64, device: device).to(dtype);
+        var g = nn.functional.logsigmoid(randn(2, 2, 1, 64, device: device)) / 16;
+        var s0 = rand(2, 8, 64, 65, device: device);
+        var values = cat(new[] { v.to(ScalarType.Float32).repeat_interleave(4, 1), ones(2, 8, 1, 1, device: device) }, -1);
+        var (o, sRef) = GatedLinearAttention.Recurrent(q.to(ScalarType.Float32), k.to(ScalarType.Float32), values, GatedLinearAttention.ExpandGate(g, q), 0.125, s0);
+        var yRef = o[.., .., .., ..64] / (o[.., .., .., 64..] + 1e-10);
+        var (y, s) = LawcatKernels.NormalizedStep(q, k, v, g, 0.125, 1e-10, s0.clone());
+        return new KernelCheckRow($"normalized step {dtype}", Rmse(yRef, y), Rmse(sRef, s), dtype == ScalarType.Float32 ? 1e-5 : Tolerance);
+    }
+}
