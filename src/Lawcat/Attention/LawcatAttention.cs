@@ -205,15 +205,15 @@ public sealed class LawcatAttention : DecoderAttention
     }
 
     /// <summary>
-    /// Whether inference can run on the fused CUDA kernels (<see cref="LawcatKernels"/>, <see cref="GlaMma"/>): the
-    /// headline linear path (conv on q and k only, Hedgehog, denominator normalization, no RoPE, no window, chunked
+    /// Whether inference can run on the fused CUDA kernels (<see cref="LawcatKernels"/>, where enabled, and
+    /// <see cref="GlaMma"/>): the headline linear path (conv on q and k only, Hedgehog, denominator normalization, no RoPE, no window, chunked
     /// form), head width 64, fp32 LAWCAT parameters, no gradients; prefill in a bf16 model, decoding in bf16 or fp32.
     /// Everything else, and every CPU run, takes the tensor operations, which are what the kernels are checked against.
     /// </summary>
     bool FusedApplies(Tensor x, bool decoding)
     {
         var o = Options;
-        if (x.device.type != TorchSharp.DeviceType.CUDA || !GlaCuda.Enabled || !GlaCuda.Available) return false;
+        if (!LawcatKernels.Runs(x.device)) return false;
         if (o.FeatureMap != FeatureMapKind.HedgehogSoftmax || !o.ConvOnQuery || !o.ConvOnKey || o.ConvOnValue || o.ConvKernelSize > LawcatKernels.MaxConvTaps
             || o.RopeOnLinearPath || o.WindowSize > 0 || o.Normalization != NormalizationKind.Denominator || o.Form != GlaForm.Chunked || _headDim != 64)
             return false;

@@ -29,11 +29,15 @@ public static class GlaMma
         public float Scale, Eps;
     }
 
-    /// <summary>Whether these inputs can run here: CUDA, bf16 q/k/v, key width 64, value width a multiple of 8 up to 64.</summary>
+    /// <summary>
+    /// Whether these inputs can run here: CUDA, bf16 q/k/v, key width 64, value width a multiple of 8 up to 64. Values shared
+    /// by groups of heads (fewer value heads than query heads) come with the fused kernels (<see cref="LawcatKernels.Enabled"/>),
+    /// whose GPU check covers them.
+    /// </summary>
     public static bool Applies(Tensor q, Tensor k, Tensor v, Tensor g, Tensor? state) =>
         GlaCuda.Applies(q, k, v, g, state) && q.dtype == ScalarType.BFloat16 && k.dtype == ScalarType.BFloat16 && v.dtype == ScalarType.BFloat16
         && q.shape[3] == KeyWidth && k.shape[3] == KeyWidth && v.shape[3] % 8 == 0 && v.shape[3] <= 64 && q.shape[2] > 0
-        && q.shape[1] % g.shape[1] == 0 && q.shape[1] % v.shape[1] == 0;
+        && q.shape[1] % g.shape[1] == 0 && (v.shape[1] == q.shape[1] || LawcatKernels.Enabled && q.shape[1] % v.shape[1] == 0);
 
     /// <summary>CUDA C++ source of the kernels (for inspection and compile checks).</summary>
     public static string KernelSource => Source;

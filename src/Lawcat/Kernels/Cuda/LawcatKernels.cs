@@ -5,16 +5,74 @@ using static TorchSharp.torch;
 namespace Lawcat.Kernels.Cuda;
 
 /// <summary>
-/// LAWCAT's per-token work in single CUDA kernels (LawcatKernels.cu), for inference on CUDA with head width 64 and
-/// fp32 LAWCAT parameters: the prefill features (causal conv of q and k, Hedgehog feature map) of a whole prompt in one
-/// launch, a whole decoding step of a layer's linear path in one launch, and the normalized state update alone. The
-/// tensor operations of <see cref="Attention.LawcatAttention"/> are the oracle (<see cref="LawcatKernelsCheck"/>).
+/// Runs the kernels of LawcatKernels.cu: on CUDA through NVRTC and the driver; tests run the same source on the CPU.
+/// </summary>
+internal interface ILawcatKernelLauncher
+{
+    /// <summary>Whether tensors on <paramref name="device"/> can go to the kernels.</summary>
+    bool Runs(Device device);
+
+    /// <summary>Launches <paramref name="kernel"/> of the build for bf16 or fp32 inputs and value width <paramref name="v"/>.</summary>
+    void Launch(bool bf16, int v, string kernel, (uint X, uint Y, uint Z) grid, uint threads, uint sharedBytes, object args, Device device);
+}
+
+/// <summary>
+/// LAWCAT's per-token work in single CUDA kernels (LawcatKernels.cu), for inference with head width 64 and fp32 LAWCAT
+/// parameters: the prefill features (causal conv of q and k, Hedgehog feature map) of a whole prompt in one launch, a
+/// whole decoding step of a layer's linear path in one launch, and the normalized state update alone. The tensor
+/// operations of <see cref="Attention.LawcatAttention"/> are the oracle (<see cref="LawcatKernelsCheck"/>, which the test
+/// suite runs on the kernels' source emulated on the CPU, and <c>lawcat bench kernels</c> on a GPU).
 /// </summary>
 public static class LawcatKernels
 {
     const int HeadWidth = 64, FeatureWidth = 32, Chunk = 64, MaxTaps = 8, TilePitch = 65;
     static readonly ConcurrentDictionary<(bool Bf16, int V, int Cc), Dictionary<string, nint>> Modules = new();
     static readonly string Source = GlaCuda.LoadResource("Lawcat.Kernels.LawcatKernels.cu");
+    static readonly AsyncLocal<ILawcatKernelLauncher?> LauncherOverride = new();
+    static readonly AsyncLocal<bool> Suspended = new();
+
+    /// <summary>
+    /// Use the fused kernels on CUDA. Off by default (set <c>LAWCAT_FUSED_KERNELS=1</c> or this property): their
+    /// arithmetic is checked on the CPU in the test suite, but they have not yet passed <c>lawcat bench kernels</c> on a
+    /// GPU; run that check first. Off, a layer takes its tensor operations and the tensor-core GLA as before.
+    /// </summary>
+    public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("LAWCAT_FUSED_KERNELS") == "1";
+
+    /// <summary>Whether tensors on <paramref name="device"/> go to the fused kernels here.</summary>
+    public static bool Runs(Device device) => !Suspended.Value && Launcher.Runs(device);
+
+    /// <summary>Within the returned scope (this async flow only), layers take their tensor operations.</summary>
+    public static IDisposable TensorOperationsOnly()
+    {
+        bool before = Suspended.Value;
+        Suspended.Value = true;
+        return new Scope(() => Suspended.Value = before);
+    }
+
+    static ILawcatKernelLauncher Launcher => LauncherOverride.Value ?? CudaLauncher.Instance;
+
+    /// <summary>Within the returned scope (this async flow only), kernels go to <paramref name="launcher"/>.</summary>
+    internal static IDisposable Use(ILawcatKernelLauncher launcher)
+    {
+        var before = LauncherOverride.Value;
+        LauncherOverride.Value = launcher;
+        return new Scope(() => LauncherOverride.Value = before);
+    }
+
+    sealed class Scope(Action end) : IDisposable
+    {
+        public void Dispose() => end();
+    }
+
+    sealed class CudaLauncher : ILawcatKernelLauncher
+    {
+        public static readonly CudaLauncher Instance = new();
+
+        public bool Runs(Device device) => device.type == TorchSharp.DeviceType.CUDA && Enabled && GlaCuda.Enabled && GlaCuda.Available;
+
+        public void Launch(bool bf16, int v, string kernel, (uint X, uint Y, uint Z) grid, uint threads, uint sharedBytes, object args, Device device) =>
+            CudaNative.Launch(Kernels(bf16, v, device)[kernel], grid, threads, sharedBytes, args);
+    }
 
     [StructLayout(LayoutKind.Sequential)]
     struct FeatureArgs
@@ -90,8 +148,7 @@ public static class LawcatKernels
             Fq = P(fq), Fk = P(fk), QTailOut = P(qOut), KTailOut = P(kOut),
             Qpb = qc.stride(0), Qpt = qc.stride(1), Kpb = kc.stride(0), Kpt = kc.stride(1), T = t, H = heads, Hkv = kvHeads, R = taps,
         };
-        var k = Kernels(bf16, HeadWidth, dev);
-        CudaNative.Launch(k["lawcat_features"], ((uint)((t + Chunk - 1) / Chunk), (uint)heads, (uint)b), 128, (uint)FeatureShared(taps), args);
+        Launcher.Launch(bf16, HeadWidth, "lawcat_features", ((uint)((t + Chunk - 1) / Chunk), (uint)heads, (uint)b), 128, (uint)FeatureShared(taps), args, dev);
         return (fq.MoveToOuterDisposeScope(), fk.MoveToOuterDisposeScope(), qOut.MoveToOuterDisposeScope(), kOut.MoveToOuterDisposeScope());
     }
 
@@ -119,13 +176,13 @@ public static class LawcatKernels
             Qpb = qc.stride(0), Kpb = kc.stride(0), Vpb = vc.stride(0), Gb = gf?.stride(0) ?? 0, Gh = gf?.stride(1) ?? 0, Yb = y.stride(0),
             H = heads, Hkv = kvHeads, Hg = gf?.shape[1] ?? 1, Gw = gf?.shape[3] ?? 1, R = convQ.shape[2], Scale = (float)scale, Eps = (float)eps,
         };
-        CudaNative.Launch(Kernels(bf16, HeadWidth, dev)["lawcat_decode"], ((uint)heads, (uint)b, 1), 128, 0, args);
+        Launcher.Launch(bf16, HeadWidth, "lawcat_decode", ((uint)heads, (uint)b, 1), 128, 0, args, dev);
         return y.MoveToOuterDisposeScope();
     }
 
     /// <summary>Whether <see cref="NormalizedStep"/> takes these inputs.</summary>
     public static bool StepApplies(Tensor q, Tensor k, Tensor v, Tensor g, Tensor? state) =>
-        GlaCuda.Applies(q, k, v, g, state) && q.shape[3] == HeadWidth && k.shape[3] == HeadWidth && v.shape[3] <= HeadWidth
+        Runs(q.device) && !new[] { q, k, v, g }.Any(x => x.requires_grad) && q.shape[3] == HeadWidth && k.shape[3] == HeadWidth && v.shape[3] <= HeadWidth
         && q.dtype == k.dtype && q.dtype == v.dtype && (q.dtype == ScalarType.BFloat16 || q.dtype == ScalarType.Float32)
         && q.shape[1] % v.shape[1] == 0 && q.shape[1] % g.shape[1] == 0 && (g.shape[3] == 1 || g.shape[3] == HeadWidth)
         && q.stride(3) == 1 && k.stride(3) == 1 && v.stride(3) == 1 && state is { dtype: ScalarType.Float32 } && state.is_contiguous();
@@ -147,7 +204,7 @@ public static class LawcatKernels
             Qb = q.stride(0), Qh = q.stride(1), Kb = k.stride(0), Kh = k.stride(1), Vb = v.stride(0), Vh = v.stride(1),
             Gb = gf.stride(0), Gh = gf.stride(1), H = h, Hv = v.shape[1], Hg = gf.shape[1], Gw = gf.shape[3], Scale = (float)scale, Eps = (float)eps,
         };
-        CudaNative.Launch(Kernels(q.dtype == ScalarType.BFloat16, (int)v.shape[3], q.device)["gla_normalized_step"], ((uint)h, (uint)b, 1), 128, 0, args);
+        Launcher.Launch(q.dtype == ScalarType.BFloat16, (int)v.shape[3], "gla_normalized_step", ((uint)h, (uint)b, 1), 128, 0, args, q.device);
         return (y.MoveToOuterDisposeScope(), state.alias().MoveToOuterDisposeScope());
     }
 }

@@ -15,29 +15,29 @@
 #define MAXR 8                // conv taps supported
 #define XP 65                 // fp32 pitch of the token tiles
 
-#if IN_BF16
-typedef unsigned short in_t;
-__device__ __forceinline__ float to_f(in_t x) { return __uint_as_float(((unsigned int)x) << 16); }
-__device__ __forceinline__ in_t from_f(float x)
+typedef unsigned short bf16_t;
+
+// Round to nearest even, in plain integer arithmetic (inputs are finite).
+__device__ __forceinline__ bf16_t to_bf16(float x)
 {
-    unsigned short r;
-    asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(r) : "f"(x));
-    return r;
+    const unsigned u = __float_as_uint(x);
+    return (bf16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
 }
+
+#if IN_BF16
+typedef bf16_t in_t;
+__device__ __forceinline__ float to_f(in_t x) { return __uint_as_float(((unsigned int)x) << 16); }
+__device__ __forceinline__ in_t from_f(float x) { return to_bf16(x); }
 #else
 typedef float in_t;
 __device__ __forceinline__ float to_f(in_t x) { return x; }
 __device__ __forceinline__ in_t from_f(float x) { return x; }
 #endif
 
-typedef unsigned short bf16_t;
-
-__device__ __forceinline__ bf16_t to_bf16(float x)
-{
-    unsigned short r;
-    asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(r) : "f"(x));
-    return r;
-}
+// The dynamic shared memory of a CTA (an emulator of the kernels may define its own).
+#ifndef DYNAMIC_SHARED
+#define DYNAMIC_SHARED(T, name) extern __shared__ __align__(16) T name[]
+#endif
 
 struct FeatureArgs {
     const in_t* qp; const in_t* kp;           // projections [B, T, H * 64] and [B, T, Hkv * 64] (row strides qpt, kpt)
@@ -129,7 +129,7 @@ __device__ void feature_map(const float* y, const float* Ws, bf16_t* out, const 
 
 extern "C" __global__ void __launch_bounds__(128) lawcat_features(const FeatureArgs a)
 {
-    extern __shared__ __align__(16) float sm[];
+    DYNAMIC_SHARED(float, sm);
     const int rows = CH + (int)a.R - 1;
     float* xq = sm;                        // [rows][XP] conv inputs
     float* xk = xq + rows * XP;
