@@ -16,6 +16,9 @@ import sys
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_bench import bench  # noqa: E402  (CUDA-event medians, shared with the peer benchmark)
+
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../src/Lawcat/Kernels/Cuda/GlaMmaKernels.cu")
 KD, CH, BP, GP = 64, 64, 72, 72
 
@@ -193,22 +196,6 @@ def correctness(cases):
     return rows
 
 
-def bench(fn, warmup=3, iters=20):
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(iters):
-        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        s.record()
-        fn()
-        e.record()
-        torch.cuda.synchronize()
-        times.append(s.elapsed_time(e))
-    times.sort()
-    return times[len(times) // 2]
-
-
 def timing(lengths):
     kern = Kernels(64, 1)
     rows = []
@@ -217,8 +204,8 @@ def timing(lengths):
         q, k, v, g, _ = inputs(B, H, Hg, T, 64, 16.0, True, 0, state=False, vs=65)
         sq = torch.randn(B, H, T, KD, device="cuda", dtype=torch.bfloat16)
         row = {"T": T}
-        row["sdpa_ms"] = bench(lambda: F.scaled_dot_product_attention(sq, sq, sq, is_causal=True))
-        row["ours_ms"] = bench(lambda: kern(q, k, v, g, 0.125, 1e-10))
+        row["sdpa_ms"] = bench(lambda: F.scaled_dot_product_attention(sq, sq, sq, is_causal=True), iters=20)
+        row["ours_ms"] = bench(lambda: kern(q, k, v, g, 0.125, 1e-10), iters=20)
         row["speedup"] = row["sdpa_ms"] / row["ours_ms"]
         ev = [torch.cuda.Event(enable_timing=True) for _ in range(4)]
         parts = []

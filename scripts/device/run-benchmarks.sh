@@ -4,11 +4,7 @@
 # Llama-3.2-1B architecture (random bf16 weights built by HF), and long-context evaluation timing to 16K.
 # Needs .pack/ (pack.sh). Results go to $OUT.
 source scripts/device/env.sh
-export OUT=${OUT:-device-out}; mkdir -p "$OUT"
 set -x
-step() { local t=$1; shift; timeout "$t" "$@" || echo "STEP FAILED ($?): $*"; }
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee $OUT/gpu.txt
-export LD_LIBRARY_PATH=$(python3 -c 'import nvidia,os,glob;print(":".join(glob.glob(os.path.join(list(nvidia.__path__)[0],"*","lib"))))'):$LD_LIBRARY_PATH
 LAWCAT_CUDA_KERNELS=0 step 150 lawcat bench attention --device cuda --dtype bfloat16 --iterations 5 --methods sdpa,lawcat-op-tensor,lawcat-layer --json $OUT/attention-tensor-ops.json
 step 150 python3 scripts/device/make_llama1b.py /tmp/llama1b "$LLAMA3_TOKENIZER_DIR" tests/fixtures/tokenizer/llama32-post-processor.json
 nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > /tmp/mem-distill.txt & smi=$!

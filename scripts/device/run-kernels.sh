@@ -3,11 +3,7 @@
 # library's own check of every CUDA kernel against the fp32 recurrence and the attention benchmark (op, layer, decode).
 # Needs .pack/ (pack.sh). Results go to $OUT.
 source scripts/device/env.sh
-export OUT=${OUT:-device-out}; mkdir -p "$OUT"
 set -x
-step() { local t=$1; shift; timeout "$t" "$@" || echo "STEP FAILED ($?): $*"; }
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee $OUT/gpu.txt
-export LD_LIBRARY_PATH=$(python3 -c 'import nvidia,os,glob;print(":".join(glob.glob(os.path.join(list(nvidia.__path__)[0],"*","lib"))))'):$LD_LIBRARY_PATH
 step 150 python3 scripts/device/mma_kernels_check.py $OUT/mma.json
 step 120 lawcat bench kernels --json $OUT/kernels.json 2>&1 | grep -v "^ok " | tail -30
 step 200 lawcat bench attention --device cuda --dtype bfloat16 --iterations 10 --methods sdpa,lawcat-op,lawcat-layer,softmax-layer,lawcat-decode,lawcat-layer-decode,softmax-layer-decode --no-backward --json $OUT/attention.json

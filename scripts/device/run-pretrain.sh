@@ -3,9 +3,7 @@
 # `lawcat pretrain` trains for as many updates as fit in about four minutes; Hugging Face then loads the folder and
 # its logits are compared with ours on CUDA. Also regenerates the fidelity fixtures. Needs .pack/ (pack.sh).
 source scripts/device/env.sh
-export OUT=${OUT:-device-out}; mkdir -p "$OUT"
 set -x
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 lawcat bench attention --device cuda --dtype bfloat16 --lengths 1k --methods sdpa,lawcat-op,lawcat-layer --iterations 1 --no-backward
 lawcat pretrain --out /tmp/probe --device cuda --set train.steps=30 --set train.eval_every=30 --set passkey_eval_samples=1 > $OUT/probe.log 2>&1
 steps=$(python3 -c "import json,statistics as s;r=[json.loads(l) for l in open('/tmp/probe/training-log.jsonl') if 'tokens_per_s' in l];t=s.median(x['tokens_per_s'] for x in r[10:]);print(max(500,min(8000,int(${TRAIN_SECONDS:-240}*t/32768))))")

@@ -86,18 +86,32 @@ public class GatedLinearAttentionTests
         using var _ = no_grad();
         var x = Inputs(37, 1.0, ScalarType.Float32, 9);
         double scale = Math.Pow(K, -0.5);
-        var (full, fullState) = GatedLinearAttention.Chunked(x[0], x[1], x[2], x[3], scale, x[4]);
         // Prefill 20 tokens in chunked form, then decode the rest one at a time from the carried state.
-        var (pre, state) = GatedLinearAttention.Chunked(x[0][.., .., ..20], x[1][.., .., ..20], x[2][.., .., ..20], x[3][.., .., ..20], scale, x[4]);
+        AssertPrefillThenStepsEqualsFull(x.Take(4).ToArray(), 20,
+            (a, s0) => GatedLinearAttention.Chunked(a[0], a[1], a[2], a[3], scale, s0 ?? x[4]),
+            (a, s) => GatedLinearAttention.Step(a[0], a[1], a[2], a[3], scale, s));
+    }
+
+    /// <summary>
+    /// The full form over all of <paramref name="inputs"/> (each [B, H, T, ·]) against the full form over the first
+    /// <paramref name="prefill"/> tokens followed by one step per remaining token: outputs and final states.
+    /// </summary>
+    static void AssertPrefillThenStepsEqualsFull(Tensor[] inputs, int prefill,
+        Func<Tensor[], Tensor?, (Tensor O, Tensor S)> full, Func<Tensor[], Tensor, (Tensor O, Tensor S)> step)
+    {
+        Tensor[] Slice(int from, int to) => inputs.Select(a => a[.., .., from..to]).ToArray();
+        long t = inputs[0].shape[2];
+        var (whole, wholeState) = full(inputs, null);
+        var (pre, state) = full(Slice(0, prefill), null);
         var outs = new List<Tensor> { pre };
-        for (int t = 20; t < 37; t++)
+        for (int i = prefill; i < t; i++)
         {
-            var (o, s) = GatedLinearAttention.Step(x[0][.., .., t..(t + 1)], x[1][.., .., t..(t + 1)], x[2][.., .., t..(t + 1)], x[3][.., .., t..(t + 1)], scale, state);
+            var (o, s) = step(Slice(i, i + 1), state);
             outs.Add(o);
             state = s;
         }
-        TensorAssert.RmseBelow(full, cat(outs, 2), Fp32Tol, "prefill + steps output");
-        TensorAssert.RmseBelow(fullState, state, Fp32Tol, "prefill + steps state");
+        TensorAssert.RmseBelow(whole, cat(outs, 2), Fp32Tol, "prefill + steps output");
+        TensorAssert.RmseBelow(wholeState, state, Fp32Tol, "prefill + steps state");
     }
 
     [Fact]
@@ -168,17 +182,9 @@ public class GatedLinearAttentionTests
         var v = randn(B, 4, 30, V);
         var g = nn.functional.logsigmoid(randn(B, 2, 30, K)) / 4;
         double scale = Math.Pow(K, -0.5), eps = 1e-10;
-        var (full, fullState) = GatedLinearAttention.Normalized(q, k, v, g, scale, eps);
-        var (pre, state) = GatedLinearAttention.Normalized(q[.., .., ..12], k[.., .., ..12], v[.., .., ..12], g[.., .., ..12], scale, eps);
-        var outs = new List<Tensor> { pre };
-        for (int t = 12; t < 30; t++)
-        {
-            var (y, s) = GatedLinearAttention.NormalizedStep(q[.., .., t..(t + 1)], k[.., .., t..(t + 1)], v[.., .., t..(t + 1)], g[.., .., t..(t + 1)], scale, eps, state);
-            outs.Add(y);
-            state = s;
-        }
-        TensorAssert.RmseBelow(full, cat(outs, 2), Fp32Tol, "prefill + steps output");
-        TensorAssert.RmseBelow(fullState, state, Fp32Tol, "prefill + steps state");
+        AssertPrefillThenStepsEqualsFull(new[] { q, k, v, g }, 12,
+            (a, s0) => GatedLinearAttention.Normalized(a[0], a[1], a[2], a[3], scale, eps, s0),
+            (a, s) => GatedLinearAttention.NormalizedStep(a[0], a[1], a[2], a[3], scale, eps, s));
     }
 
     [Fact]
