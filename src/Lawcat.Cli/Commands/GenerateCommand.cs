@@ -8,7 +8,10 @@ using static TorchSharp.torch;
 
 namespace Lawcat.Cli.Commands;
 
-/// <summary><c>lawcat generate --model DIR --prompt TEXT --max-new-tokens N</c>.</summary>
+/// <summary>
+/// <c>lawcat generate --model DIR --prompt TEXT --max-new-tokens N</c>, or <c>--prompt-ids 1,2,3</c> for a folder without a
+/// tokenizer (a random-weight model built from a config): greedy continuation, printed as text or as token ids.
+/// </summary>
 sealed class GenerateCommand : Command<GenerateCommand.Settings>
 {
     public sealed class Settings : ModelSettings
@@ -16,17 +19,21 @@ sealed class GenerateCommand : Command<GenerateCommand.Settings>
         [CommandOption("--prompt <TEXT>"), Description("Text to continue.")]
         public string Prompt { get; init; } = "";
 
+        [CommandOption("--prompt-ids <IDS>"), Description("Token ids to continue, comma-separated, instead of --prompt (no tokenizer needed); prints ids.")]
+        public string? PromptIds { get; init; }
+
         [CommandOption("--max-new-tokens <N>"), Description("Tokens to generate (greedy)."), DefaultValue(64)]
         public int MaxNewTokens { get; init; } = 64;
     }
 
     public override int Execute(CommandContext context, Settings s, CancellationToken cancel)
     {
-        if (s.Prompt == "") throw new LawcatException("--prompt TEXT is required.");
+        if ((s.Prompt == "") == (s.PromptIds is null)) throw new LawcatException("give either --prompt TEXT or --prompt-ids IDS.");
         if (s.MaxNewTokens < 1) throw new LawcatException($"--max-new-tokens must be ≥ 1, got {s.MaxNewTokens}.");
         var device = Cli.Device(s.Device);
         var dtype = Cli.DType(s.Dtype);
         var model = s.Student is null ? LlamaModel.FromPretrained(s.ModelFolder, dtype, device) : StudentModel.Load(s.Student, s.ModelFolder, dtype, device);
+        if (s.PromptIds is not null) return GenerateIds(model, s, device);
         var tokenizer = BpeTokenizer.FromModelFolder(s.ModelFolder);
         var ids = tokenizer.Encode(s.Prompt, addSpecialTokens: true).Select(i => (long)i).ToArray();
         var stops = tokenizer.EosTokenId is int eos ? new[] { eos } : Array.Empty<int>();
@@ -34,5 +41,26 @@ sealed class GenerateCommand : Command<GenerateCommand.Settings>
         var text = tokenizer.Decode(output[0].data<long>().Select(x => (int)x).TakeWhile(t => !stops.Contains(t)), skipSpecialTokens: true);
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(s.Prompt)}[/]{Markup.Escape(text)}");
         return 0;
+    }
+
+    static int GenerateIds(LlamaModel model, Settings s, Device device)
+    {
+        var ids = PromptIds(s.PromptIds!, model.Config.VocabSize);
+        var stops = model.Config.EosTokenIds;
+        var output = model.Generate(tensor(ids, new long[] { 1, ids.Length }, device: device), null, s.MaxNewTokens, stops);
+        var generated = output[0].data<long>().ToArray();
+        AnsiConsole.MarkupLine($"[grey]{string.Join(",", ids)}[/] → {string.Join(",", generated)}");
+        return 0;
+    }
+
+    static long[] PromptIds(string text, int vocab)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var ids = new long[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!long.TryParse(parts[i], out ids[i]) || ids[i] < 0 || ids[i] >= vocab)
+                throw new LawcatException($"--prompt-ids: '{parts[i]}' is not a token id of this model (0 to {vocab - 1}).");
+        if (ids.Length == 0) throw new LawcatException("--prompt-ids: give at least one token id, e.g. --prompt-ids 1,5,9.");
+        return ids;
     }
 }

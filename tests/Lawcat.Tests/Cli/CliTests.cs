@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Lawcat.IO;
 using Lawcat.Llama;
 
 namespace Lawcat.Tests.Cli;
@@ -42,6 +43,32 @@ public class CliTests
     }
 
     [Fact]
+    public void GenerateFromTokenIdsOnAFixtureFolderFollowsHuggingFace()
+    {
+        // A random-weight fixture has no tokenizer; --prompt-ids continues token ids. HF's greedy continuation of the
+        // same ids (recorded in the fixture) is the reference, up to the first near-tie of the top two logits or an eos.
+        var folder = TestPaths.LlamaFixture("gqa1-tied");
+        var x = SafetensorsFile.Open(Path.Combine(folder, "expected.safetensors")).ReadAll();
+        var input = x["input_ids"][0].data<long>().ToArray();
+        var hf = x["gen.sequences"][0].data<long>().Skip(input.Length).ToArray();
+        var margins = x["gen.margins"][0].data<float>().ToArray();
+        var eos = LlamaConfig.FromFile(Path.Combine(folder, "config.json")).EosTokenIds;
+        var r = Lawcat("generate", "--model", folder, "--prompt-ids", string.Join(",", input), "--max-new-tokens", hf.Length.ToString(CultureInfo.InvariantCulture));
+        Assert.Equal(0, r.Code);
+        var ours = r.Output.Split('→')[1].Trim().Split(',').Select(long.Parse).ToArray();
+        int compared = 0;
+        for (int i = 0; i < hf.Length && i < ours.Length; i++)
+        {
+            Assert.Equal(hf[i], ours[i]);
+            compared++;
+            if (margins[i] < 1e-3f || eos.Contains((int)hf[i])) break;
+        }
+        Assert.True(compared >= 1);
+        AssertUserError(Lawcat("generate", "--model", folder, "--prompt-ids", "1,x"), "--prompt-ids", "'x'");
+        AssertUserError(Lawcat("generate", "--model", folder, "--prompt", "hi", "--prompt-ids", "1"), "--prompt-ids");
+    }
+
+    [Fact]
     public void GenerateContinuesAPasskeyPromptWithTheTinyTeacher()
     {
         var garbage = string.Join(" ", Enumerable.Repeat("The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.", 3));
@@ -60,7 +87,7 @@ public class CliTests
         AssertUserError(Lawcat("distill", "--set", "stage1.learning_rate=-1", "--print-options"), "stage1.learning_rate");
         AssertUserError(Lawcat("distill", "--resume", "/no/such/run"), "/no/such/run");
         AssertUserError(Lawcat("eval", "passkey", "--lengths", "1k,lots"), "--lengths", "lots");
-        AssertUserError(Lawcat("generate", "--model", TestPaths.LlamaFixture("gqa1-tied"), "--prompt", "hi"), "tokenizer.json");
+        AssertUserError(Lawcat("generate", "--model", TestPaths.LlamaFixture("gqa1-tied"), "--prompt", "hi"), "tokenizer.json");   // text needs a tokenizer
         var usage = Lawcat("distilll");
         Assert.Equal(2, usage.Code);
         Assert.DoesNotContain("   at ", usage.Output);
