@@ -74,6 +74,10 @@ class GlaArgs(ctypes.Structure):
                [("scale", ctypes.c_float), ("eps", ctypes.c_float)]
 
 
+class CumsumArgs(ctypes.Structure):
+    _fields_ = [("g", ctypes.c_void_p), ("gc", ctypes.c_void_p)] + [(n, ctypes.c_longlong) for n in "gb gh gt T Hg N".split()]
+
+
 class Kernels:
     def __init__(self, vd, norm):
         torch.zeros(1, device="cuda")
@@ -117,11 +121,10 @@ class Kernels:
         U = torch.empty(B * H, seg, KD, self.vp, device=q.device, dtype=torch.float32)
         dsum = torch.empty(B * H, seg, KD, device=q.device, dtype=torch.float32)
         final = torch.empty(B, H, KD, self.vs, device=q.device, dtype=torch.float32)
-        L = ctypes.c_longlong
         mark = (lambda i: events[i].record()) if events else (lambda i: None)
         mark(0)
         self.launch("gla_mma_cumsum", ((N + 3) // 4, B * Hg), 256, 0,
-                    [ctypes.c_void_p(g.data_ptr()), L(g.stride(0)), L(g.stride(1)), L(g.stride(2)), ctypes.c_void_p(gc.data_ptr()), L(T), L(Hg), L(N)])
+                    [CumsumArgs(g.data_ptr(), gc.data_ptr(), g.stride(0), g.stride(1), g.stride(2), T, Hg, N)])
         a = GlaArgs(q.data_ptr(), k.data_ptr(), v.data_ptr(), gc.data_ptr(), y.data_ptr(), U.data_ptr(), dsum.data_ptr(),
                     s0.data_ptr() if s0 is not None else None, final.data_ptr(),
                     q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1), k.stride(2), v.stride(0), v.stride(1), v.stride(2),

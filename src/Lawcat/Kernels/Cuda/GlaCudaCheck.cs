@@ -34,10 +34,27 @@ public static class GlaCudaCheck
                         rows.Add(Prefill(device, k, v, t, normalizer, dtype));
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
             rows.Add(Decode(device, dtype));
-        foreach (var t in new[] { 1, 7, 63, 64, 65, 500, 4096 })
-            foreach (var normalizer in new[] { 0.02, 1.0, 16.0 })
+        rows.AddRange(RunTensorCores(device));
+        return rows;
+    }
+
+    /// <summary>
+    /// The tensor-core cases alone (<see cref="GlaMma"/>): with <paramref name="small"/>, fewer and shorter ones on fewer
+    /// heads (for the CPU emulator of the kernels, which runs them in the test suite).
+    /// </summary>
+    public static List<KernelCheckRow> RunTensorCores(Device device, bool small = false)
+    {
+        using var _ = no_grad();
+        var rows = new List<KernelCheckRow>();
+        var (lengths, normalizers, heads) = small
+            ? (new[] { 7, 65, 200 }, new[] { 0.02, 16.0 }, 4L)
+            : (new[] { 1, 7, 63, 64, 65, 500, 4096 }, new[] { 0.02, 1.0, 16.0 }, 8L);
+        foreach (var t in lengths)
+            foreach (var normalizer in normalizers)
                 foreach (var normalize in new[] { true, false })
-                    rows.Add(TensorCores(device, t, normalizer, normalize, strided: t % 2 == 1));
+                    rows.Add(TensorCores(device, t, normalizer, normalize, strided: t % 2 == 1, heads, heads));
+        // Values shared by groups of heads, as a GQA layer's are.
+        rows.Add(TensorCores(device, small ? 130 : 1000, 16.0, normalize: true, strided: true, heads, valueHeads: 2));
         return rows;
     }
 
@@ -70,25 +87,27 @@ public static class GlaCudaCheck
     }
 
     /// <summary>
-    /// The tensor-core prefill on LAWCAT's shapes: positive features, 4 query heads sharing each of 2 gate heads, values
-    /// of width 64 (+ the ones column when normalized), an initial state; odd lengths use [B, T, H, D] views.
+    /// The tensor-core prefill on LAWCAT's shapes: positive features, query heads sharing each of 2 gate heads (and
+    /// value heads when <paramref name="valueHeads"/> is smaller than <paramref name="heads"/>), values of width 64 (+ the
+    /// ones column when normalized), an initial state; strided cases use [B, T, H, D] views.
     /// </summary>
-    static KernelCheckRow TensorCores(Device device, int t, double normalizer, bool normalize, bool strided)
+    static KernelCheckRow TensorCores(Device device, int t, double normalizer, bool normalize, bool strided, long heads, long valueHeads)
     {
         using var scope = NewDisposeScope();
-        manual_seed(t * 13 + (normalize ? 1 : 0));
-        long b = 2, h = 8, hg = 2, kd = 64, vd = 64, vs = vd + (normalize ? 1 : 0);
-        Tensor Input(long width, bool feature)
+        manual_seed(t * 13 + (normalize ? 1 : 0) + valueHeads);
+        long b = 2, h = heads, hg = 2, kd = 64, vd = 64, vs = vd + (normalize ? 1 : 0);
+        Tensor Input(long n, long width, bool feature)
         {
-            var x = strided ? randn(b, t, h, width, device: device).transpose(1, 2) : randn(b, h, t, width, device: device);
+            var x = strided ? randn(b, t, n, width, device: device).transpose(1, 2) : randn(b, n, t, width, device: device);
             if (feature) x = x.softmax(-1);
             return strided ? x.transpose(1, 2).contiguous().to(ScalarType.BFloat16).transpose(1, 2) : x.to(ScalarType.BFloat16);
         }
-        var (q, k, v) = (Input(kd, true), Input(kd, true), Input(vd, false));
+        var (q, k, v) = (Input(h, kd, true), Input(h, kd, true), Input(valueHeads, vd, false));
         var g = nn.functional.logsigmoid(randn(b, hg, t, kd, device: device)) / normalizer;
         var s0 = rand(b, h, kd, vs, device: device) * 0.1;
         double scale = 0.125, eps = 1e-10;
-        var (q32, k32, v32) = (q.to(ScalarType.Float32), k.to(ScalarType.Float32), v.to(ScalarType.Float32));
+        var (q32, k32) = (q.to(ScalarType.Float32), k.to(ScalarType.Float32));
+        var v32 = v.to(ScalarType.Float32).repeat_interleave(h / valueHeads, 1);
         var gh = GatedLinearAttention.ExpandGate(g, q);
         Tensor oRef, sRef;
         if (normalize)
@@ -99,7 +118,7 @@ public static class GlaCudaCheck
         }
         else (oRef, sRef) = GatedLinearAttention.Recurrent(q32, k32, v32, gh, scale, s0);
         var (y, s) = GlaMma.Forward(q, k, v, g, scale, s0, normalize ? eps : null);
-        string what = $"tensor cores {(normalize ? "normalized" : "plain")} T={t} normalizer={normalizer}{(strided ? " strided" : "")}";
+        string what = $"tensor cores {(normalize ? "normalized" : "plain")} T={t} normalizer={normalizer}{(strided ? " strided" : "")}{(valueHeads < h ? $" {valueHeads} value heads" : "")}";
         return new KernelCheckRow(what, Rmse(oRef, y), Rmse(sRef, s), 5e-3);
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
@@ -16,8 +15,6 @@ namespace Lawcat.Kernels.Cuda;
 public static class GlaMma
 {
     const int KeyWidth = 64, Chunk = 64, BfPitch = 72, GatePitch = 72;
-    static readonly ConcurrentDictionary<(int V, bool Norm, int Cc), Dictionary<string, nint>> Modules = new();
-    static readonly string Source = GlaCuda.LoadResource("Lawcat.Kernels.GlaMmaKernels.cu");
 
     /// <summary>The kernel's parameter block (struct GlaArgs in GlaMmaKernels.cu), field for field.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -29,22 +26,28 @@ public static class GlaMma
         public float Scale, Eps;
     }
 
+    /// <summary>struct CumsumArgs in GlaMmaKernels.cu.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    struct CumsumArgs
+    {
+        public nint G, Gc;
+        public long Gb, Gh, Gt, T, Hg, N;
+    }
+
     /// <summary>
     /// Whether these inputs can run here: CUDA, bf16 q/k/v, key width 64, value width a multiple of 8 up to 64. Values shared
     /// by groups of heads (fewer value heads than query heads) come with the fused kernels (<see cref="LawcatKernels.Enabled"/>),
     /// whose GPU check covers them.
     /// </summary>
-    public static bool Applies(Tensor q, Tensor k, Tensor v, Tensor g, Tensor? state) =>
-        GlaCuda.Applies(q, k, v, g, state) && q.dtype == ScalarType.BFloat16 && k.dtype == ScalarType.BFloat16 && v.dtype == ScalarType.BFloat16
-        && q.shape[3] == KeyWidth && k.shape[3] == KeyWidth && v.shape[3] % 8 == 0 && v.shape[3] <= 64 && q.shape[2] > 0
-        && q.shape[1] % g.shape[1] == 0 && (v.shape[1] == q.shape[1] || LawcatKernels.Enabled && q.shape[1] % v.shape[1] == 0);
-
-    /// <summary>CUDA C++ source of the kernels (for inspection and compile checks).</summary>
-    public static string KernelSource => Source;
-
-    /// <summary>Compiles the kernels for value width <paramref name="v"/> to PTX (no GPU needed).</summary>
-    public static byte[] CompilePtx(int v, bool normalize, int computeCapability) =>
-        CudaNative.CompileToPtx(Source, "GlaMmaKernels.cu", new[] { $"--gpu-architecture=compute_{computeCapability}", $"-DVD={v}", $"-DNORM={(normalize ? 1 : 0)}" });
+    public static bool Applies(Tensor q, Tensor k, Tensor v, Tensor g, Tensor? state)
+    {
+        var launcher = KernelLaunchers.Current;
+        return launcher.Runs(q.device) && !new[] { q, k, v, g, state }.Any(x => x is { requires_grad: true })
+            && q.dtype == ScalarType.BFloat16 && k.dtype == ScalarType.BFloat16 && v.dtype == ScalarType.BFloat16
+            && q.shape[3] == KeyWidth && k.shape[3] == KeyWidth && v.shape[3] % 8 == 0 && v.shape[3] <= 64 && q.shape[2] > 0
+            && q.shape[1] % g.shape[1] == 0
+            && (v.shape[1] == q.shape[1] || (LawcatKernels.Enabled || !launcher.IsGpu) && q.shape[1] % v.shape[1] == 0);
+    }
 
     static (int Vs, int Vp, int Pitch) Widths(int v, bool normalize)
     {
@@ -56,12 +59,8 @@ public static class GlaMma
     static int SegmentShared(int pitch) => 2 * StageBytes(pitch, false);
     static int OutputShared(int pitch) => 2 * StageBytes(pitch, true) + Chunk * BfPitch * 2 + KeyWidth * pitch * 2;
 
-    static Dictionary<string, nint> Kernels(int v, bool normalize, Device device)
-    {
-        int cc = CudaNative.ComputeCapability(Math.Max(device.index, 0));
-        return Modules.GetOrAdd((v, normalize, cc), key => CudaNative.LoadKernels(CompilePtx(key.V, key.Norm, key.Cc),
-            new[] { "gla_mma_cumsum", "gla_mma_segment", "gla_mma_output" }, OutputShared(Widths(key.V, key.Norm).Pitch)));
-    }
+    static KernelModule Module(int v, bool normalize) => new("GlaMmaKernels.cu", new[] { $"-DVD={v}", $"-DNORM={(normalize ? 1 : 0)}" },
+        new[] { "gla_mma_cumsum", "gla_mma_segment", "gla_mma_output" }, OutputShared(Widths(v, normalize).Pitch));
 
     // cp.async moves 16-byte pieces: rows must start on 16-byte boundaries.
     static Tensor Aligned(Tensor x) =>
@@ -77,15 +76,16 @@ public static class GlaMma
     public static (Tensor Output, Tensor FinalState) Forward(Tensor q, Tensor k, Tensor v, Tensor g, double scale, Tensor? initialState, double? normalizeEps)
     {
         using var scope = NewDisposeScope();
+        var launcher = KernelLaunchers.Current;
         var (b, h, t) = (q.shape[0], q.shape[1], q.shape[2]);
         int vd = (int)v.shape[3];
         bool norm = normalizeEps is not null;
         var (vs, vp, pitch) = Widths(vd, norm);
         long hg = g.shape[1], n = (t + Chunk - 1) / Chunk, bh = b * h;
         var dev = q.device;
-        var kernels = Kernels(vd, norm, dev);
+        var module = Module(vd, norm);
         // Two output CTAs fit on a multiprocessor: as many segments as fill the GPU once.
-        long seg = Math.Clamp(2 * CudaNative.Multiprocessors(Math.Max(dev.index, 0)) / bh, 1, n);
+        long seg = Math.Clamp(2L * launcher.Multiprocessors(dev) / bh, 1, n);
         long cps = (n + seg - 1) / seg;
         seg = (n + cps - 1) / cps;
         var (qa, ka, va) = (Aligned(q), Aligned(k), Aligned(v));
@@ -98,8 +98,8 @@ public static class GlaMma
         var final = empty(new[] { b, h, KeyWidth, (long)vs }, ScalarType.Float32, dev);
         var s0 = initialState?.to(ScalarType.Float32).contiguous();
         nint P(Tensor x) => CudaNative.DataPointer(x);
-        CudaNative.Launch(kernels["gla_mma_cumsum"], ((uint)((n + 3) / 4), (uint)(b * hg), 1), 256, 0,
-            P(gf), gf.stride(0), gf.stride(1), gf.stride(2), P(gc), t, hg, n);
+        var cumsum = new CumsumArgs { G = P(gf), Gc = P(gc), Gb = gf.stride(0), Gh = gf.stride(1), Gt = gf.stride(2), T = t, Hg = hg, N = n };
+        launcher.Launch(module, "gla_mma_cumsum", ((uint)((n + 3) / 4), (uint)(b * hg), 1), 256, 0, cumsum, dev);
         var args = new Args
         {
             Q = P(qa), K = P(ka), V = P(va), Gc = P(gc), O = P(o), U = P(u), Dsum = P(dsum), S0 = s0 is null ? 0 : P(s0), Final = P(final),
@@ -107,8 +107,8 @@ public static class GlaMma
             Vb = va.stride(0), Vh = va.stride(1), Vt = va.stride(2), Ob = o.stride(0), Oh = o.stride(1), Ot = o.stride(2),
             T = t, H = h, Hv = v.shape[1], Hg = hg, N = n, Cps = cps, Seg = seg, Scale = (float)scale, Eps = (float)(normalizeEps ?? 0),
         };
-        if (seg > 1) CudaNative.Launch(kernels["gla_mma_segment"], ((uint)(seg - 1), (uint)bh, 1), 128, (uint)SegmentShared(pitch), args);
-        CudaNative.Launch(kernels["gla_mma_output"], ((uint)seg, (uint)bh, 1), 128, (uint)OutputShared(pitch), args);
+        if (seg > 1) launcher.Launch(module, "gla_mma_segment", ((uint)(seg - 1), (uint)bh, 1), 128, (uint)SegmentShared(pitch), args, dev);
+        launcher.Launch(module, "gla_mma_output", ((uint)seg, (uint)bh, 1), 128, (uint)OutputShared(pitch), args, dev);
         return (o.MoveToOuterDisposeScope(), final.MoveToOuterDisposeScope());
     }
 }

@@ -49,6 +49,9 @@ struct GlaArgs {
 
 __device__ __forceinline__ long long lmin(long long x, long long y) { return x < y ? x : y; }
 
+// The hardware primitives: shared-memory addresses, bf16 packing, the tensor-core product, shared-memory matrix loads and
+// asynchronous copies (PTX ISA semantics). An emulator of these kernels defines its own and GLA_EMULATED_PRIMITIVES.
+#ifndef GLA_EMULATED_PRIMITIVES
 __device__ __forceinline__ unsigned smem_addr(const void* p)
 {
     unsigned long long a;
@@ -62,9 +65,6 @@ __device__ __forceinline__ unsigned pack_bf16(float lo, float hi)
     asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
     return r;
 }
-
-__device__ __forceinline__ float bf16_lo(unsigned x) { return __uint_as_float(x << 16); }
-__device__ __forceinline__ float bf16_hi(unsigned x) { return __uint_as_float(x & 0xffff0000u); }
 
 __device__ __forceinline__ void mma(float c[4], const unsigned a[4], unsigned b0, unsigned b1)
 {
@@ -95,6 +95,15 @@ __device__ __forceinline__ void cp16(void* dst, const void* src, bool valid)
 
 __device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 __device__ __forceinline__ void cp_wait_all_but_one() { asm volatile("cp.async.wait_group 1;" ::: "memory"); }
+#endif
+
+// The dynamic shared memory of a CTA (an emulator may define its own).
+#ifndef DYNAMIC_SHARED
+#define DYNAMIC_SHARED(T, name) extern __shared__ __align__(16) T name[]
+#endif
+
+__device__ __forceinline__ float bf16_lo(unsigned x) { return __uint_as_float(x << 16); }
+__device__ __forceinline__ float bf16_hi(unsigned x) { return __uint_as_float(x & 0xffff0000u); }
 
 // Rows t0 .. t0 + 63 of a [T, width] matrix with row stride `stride` into a tile of pitch `pitch`; rows past T are zeros.
 template <typename E>
@@ -264,7 +273,7 @@ __device__ __forceinline__ int last_row(long long n, long long T) { return (int)
 // One segment's contribution to the state: U = sum over its chunks, dsum = its total log-decay.
 extern "C" __global__ void __launch_bounds__(128, 3) gla_mma_segment(const GlaArgs a)
 {
-    extern __shared__ __align__(16) unsigned char smem[];
+    DYNAMIC_SHARED(unsigned char, smem);
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const long long bh = blockIdx.y, seg = blockIdx.x, b = bh / a.H, h = bh % a.H, hg = h / (a.H / a.Hg), hv = h / (a.H / a.Hv);
     const Stage st0 = stage(smem, 0, false), st1 = stage(smem, 1, false);
@@ -311,7 +320,7 @@ extern "C" __global__ void __launch_bounds__(128, 3) gla_mma_segment(const GlaAr
 // Outputs of one segment, chunk by chunk, with the running state in registers.
 extern "C" __global__ void __launch_bounds__(128, 2) gla_mma_output(const GlaArgs a)
 {
-    extern __shared__ __align__(16) unsigned char smem[];
+    DYNAMIC_SHARED(unsigned char, smem);
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, group = lane >> 2, tig = lane & 3;
     const long long bh = blockIdx.y, seg = blockIdx.x, b = bh / a.H, h = bh % a.H, hg = h / (a.H / a.Hg), hv = h / (a.H / a.Hv);
     const Stage st0 = stage(smem, 0, true), st1 = stage(smem, 1, true);
@@ -427,21 +436,26 @@ extern "C" __global__ void __launch_bounds__(128, 2) gla_mma_output(const GlaArg
     }
 }
 
-// Within-chunk running sums of g [B, Hg, T, 64] (strided, last dimension contiguous) into gc [B * Hg, T, 64].
-extern "C" __global__ void gla_mma_cumsum(const float* __restrict__ g, long long gb, long long gh, long long gt,
-                                          float* __restrict__ gc, long long T, long long Hg, long long N)
+struct CumsumArgs {
+    const float* g;                  // log-decays [B, Hg, T, 64], strides gb, gh, gt, last dimension contiguous
+    float* gc;                       // within-chunk running sums [B * Hg, T, 64]
+    long long gb, gh, gt, T, Hg, N;
+};
+
+// Within-chunk running sums of g into gc; one thread per (chunk, feature), four chunks per 256-thread CTA.
+extern "C" __global__ void gla_mma_cumsum(const CumsumArgs a)
 {
     const int f = threadIdx.x & (KD - 1);
     const long long n = blockIdx.x * (blockDim.x / KD) + threadIdx.x / KD;
-    if (n >= N) return;
-    const long long bhg = blockIdx.y, b = bhg / Hg, hg = bhg % Hg, t0 = n * CH;
-    const float* src = g + b * gb + hg * gh + f;
-    float* dst = gc + bhg * T * KD + f;
-    const int len = (int)lmin(CH, T - t0);
+    if (n >= a.N) return;
+    const long long bhg = blockIdx.y, b = bhg / a.Hg, hg = bhg % a.Hg, t0 = n * CH;
+    const float* src = a.g + b * a.gb + hg * a.gh + f;
+    float* dst = a.gc + bhg * a.T * KD + f;
+    const int len = (int)lmin(CH, a.T - t0);
     float acc = 0.f;
 #pragma unroll 8
     for (int t = 0; t < len; t++) {
-        acc += src[(t0 + t) * gt];
+        acc += src[(t0 + t) * a.gt];
         dst[(t0 + t) * KD] = acc;
     }
 }

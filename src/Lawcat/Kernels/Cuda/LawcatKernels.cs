@@ -1,20 +1,7 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace Lawcat.Kernels.Cuda;
-
-/// <summary>
-/// Runs the kernels of LawcatKernels.cu: on CUDA through NVRTC and the driver; tests run the same source on the CPU.
-/// </summary>
-internal interface ILawcatKernelLauncher
-{
-    /// <summary>Whether tensors on <paramref name="device"/> can go to the kernels.</summary>
-    bool Runs(Device device);
-
-    /// <summary>Launches <paramref name="kernel"/> of the build for bf16 or fp32 inputs and value width <paramref name="v"/>.</summary>
-    void Launch(bool bf16, int v, string kernel, (uint X, uint Y, uint Z) grid, uint threads, uint sharedBytes, object args, Device device);
-}
 
 /// <summary>
 /// LAWCAT's per-token work in single CUDA kernels (LawcatKernels.cu), for inference with head width 64 and fp32 LAWCAT
@@ -26,9 +13,6 @@ internal interface ILawcatKernelLauncher
 public static class LawcatKernels
 {
     const int HeadWidth = 64, FeatureWidth = 32, Chunk = 64, MaxTaps = 8, TilePitch = 65;
-    static readonly ConcurrentDictionary<(bool Bf16, int V, int Cc), Dictionary<string, nint>> Modules = new();
-    static readonly string Source = GlaCuda.LoadResource("Lawcat.Kernels.LawcatKernels.cu");
-    static readonly AsyncLocal<ILawcatKernelLauncher?> LauncherOverride = new();
     static readonly AsyncLocal<bool> Suspended = new();
 
     /// <summary>
@@ -39,7 +23,11 @@ public static class LawcatKernels
     public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("LAWCAT_FUSED_KERNELS") == "1";
 
     /// <summary>Whether tensors on <paramref name="device"/> go to the fused kernels here.</summary>
-    public static bool Runs(Device device) => !Suspended.Value && Launcher.Runs(device);
+    public static bool Runs(Device device)
+    {
+        var launcher = KernelLaunchers.Current;
+        return !Suspended.Value && launcher.Runs(device) && (Enabled || !launcher.IsGpu);
+    }
 
     /// <summary>Within the returned scope (this async flow only), layers take their tensor operations.</summary>
     public static IDisposable TensorOperationsOnly()
@@ -47,31 +35,6 @@ public static class LawcatKernels
         bool before = Suspended.Value;
         Suspended.Value = true;
         return new Scope(() => Suspended.Value = before);
-    }
-
-    static ILawcatKernelLauncher Launcher => LauncherOverride.Value ?? CudaLauncher.Instance;
-
-    /// <summary>Within the returned scope (this async flow only), kernels go to <paramref name="launcher"/>.</summary>
-    internal static IDisposable Use(ILawcatKernelLauncher launcher)
-    {
-        var before = LauncherOverride.Value;
-        LauncherOverride.Value = launcher;
-        return new Scope(() => LauncherOverride.Value = before);
-    }
-
-    sealed class Scope(Action end) : IDisposable
-    {
-        public void Dispose() => end();
-    }
-
-    sealed class CudaLauncher : ILawcatKernelLauncher
-    {
-        public static readonly CudaLauncher Instance = new();
-
-        public bool Runs(Device device) => device.type == TorchSharp.DeviceType.CUDA && Enabled && GlaCuda.Enabled && GlaCuda.Available;
-
-        public void Launch(bool bf16, int v, string kernel, (uint X, uint Y, uint Z) grid, uint threads, uint sharedBytes, object args, Device device) =>
-            CudaNative.Launch(Kernels(bf16, v, device)[kernel], grid, threads, sharedBytes, args);
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -100,21 +63,13 @@ public static class LawcatKernels
     /// <summary>The largest conv kernel the fused kernels take.</summary>
     public const int MaxConvTaps = MaxTaps;
 
-    /// <summary>CUDA C++ source of the kernels (for inspection and compile checks).</summary>
-    public static string KernelSource => Source;
-
-    /// <summary>Compiles the kernels to PTX (no GPU needed).</summary>
-    public static byte[] CompilePtx(bool bf16, int v, int computeCapability) =>
-        CudaNative.CompileToPtx(Source, "LawcatKernels.cu", new[] { $"--gpu-architecture=compute_{computeCapability}", $"-DIN_BF16={(bf16 ? 1 : 0)}", $"-DVD={v}" });
-
     static int FeatureShared(int taps) => 4 * (2 * (Chunk + taps - 1) * TilePitch + 2 * Chunk * TilePitch + HeadWidth * FeatureWidth);
 
-    static Dictionary<string, nint> Kernels(bool bf16, int v, Device device)
-    {
-        int cc = CudaNative.ComputeCapability(Math.Max(device.index, 0));
-        return Modules.GetOrAdd((bf16, v, cc), key => CudaNative.LoadKernels(CompilePtx(key.Bf16, key.V, key.Cc),
-            new[] { "lawcat_features", "lawcat_decode", "gla_normalized_step" }, FeatureShared(MaxTaps)));
-    }
+    static KernelModule Module(bool bf16, int v) => new("LawcatKernels.cu", new[] { $"-DIN_BF16={(bf16 ? 1 : 0)}", $"-DVD={v}" },
+        new[] { "lawcat_features", "lawcat_decode", "gla_normalized_step" }, FeatureShared(MaxTaps));
+
+    static void Launch(bool bf16, int v, string kernel, (uint X, uint Y, uint Z) grid, uint sharedBytes, object args, Device device) =>
+        KernelLaunchers.Current.Launch(Module(bf16, v), kernel, grid, 128, sharedBytes, args, device);
 
     static nint P(Tensor? x) => x is null ? 0 : CudaNative.DataPointer(x);
 
@@ -148,7 +103,7 @@ public static class LawcatKernels
             Fq = P(fq), Fk = P(fk), QTailOut = P(qOut), KTailOut = P(kOut),
             Qpb = qc.stride(0), Qpt = qc.stride(1), Kpb = kc.stride(0), Kpt = kc.stride(1), T = t, H = heads, Hkv = kvHeads, R = taps,
         };
-        Launcher.Launch(bf16, HeadWidth, "lawcat_features", ((uint)((t + Chunk - 1) / Chunk), (uint)heads, (uint)b), 128, (uint)FeatureShared(taps), args, dev);
+        Launch(bf16, HeadWidth, "lawcat_features", ((uint)((t + Chunk - 1) / Chunk), (uint)heads, (uint)b), (uint)FeatureShared(taps), args, dev);
         return (fq.MoveToOuterDisposeScope(), fk.MoveToOuterDisposeScope(), qOut.MoveToOuterDisposeScope(), kOut.MoveToOuterDisposeScope());
     }
 
@@ -176,7 +131,7 @@ public static class LawcatKernels
             Qpb = qc.stride(0), Kpb = kc.stride(0), Vpb = vc.stride(0), Gb = gf?.stride(0) ?? 0, Gh = gf?.stride(1) ?? 0, Yb = y.stride(0),
             H = heads, Hkv = kvHeads, Hg = gf?.shape[1] ?? 1, Gw = gf?.shape[3] ?? 1, R = convQ.shape[2], Scale = (float)scale, Eps = (float)eps,
         };
-        Launcher.Launch(bf16, HeadWidth, "lawcat_decode", ((uint)heads, (uint)b, 1), 128, 0, args, dev);
+        Launch(bf16, HeadWidth, "lawcat_decode", ((uint)heads, (uint)b, 1), 0, args, dev);
         return y.MoveToOuterDisposeScope();
     }
 
@@ -204,7 +159,7 @@ public static class LawcatKernels
             Qb = q.stride(0), Qh = q.stride(1), Kb = k.stride(0), Kh = k.stride(1), Vb = v.stride(0), Vh = v.stride(1),
             Gb = gf.stride(0), Gh = gf.stride(1), H = h, Hv = v.shape[1], Hg = gf.shape[1], Gw = gf.shape[3], Scale = (float)scale, Eps = (float)eps,
         };
-        Launcher.Launch(q.dtype == ScalarType.BFloat16, (int)v.shape[3], "gla_normalized_step", ((uint)h, (uint)b, 1), 128, 0, args, q.device);
+        Launch(q.dtype == ScalarType.BFloat16, (int)v.shape[3], "gla_normalized_step", ((uint)h, (uint)b, 1), 0, args, q.device);
         return (y.MoveToOuterDisposeScope(), state.alias().MoveToOuterDisposeScope());
     }
 }

@@ -16,8 +16,8 @@ public static class LawcatKernelsCheck
 {
     const double Tolerance = 5e-3, LayerBf16Tolerance = 1e-2;
 
-    /// <summary>Runs every case on <paramref name="device"/>.</summary>
-    public static List<KernelCheckRow> Run(Device device)
+    /// <summary>Runs every case on <paramref name="device"/>; <paramref name="small"/> shortens the prompts (for the CPU emulator).</summary>
+    public static List<KernelCheckRow> Run(Device device, bool small = false)
     {
         using var _ = no_grad();
         bool enabled = LawcatKernels.Enabled;
@@ -27,7 +27,7 @@ public static class LawcatKernelsCheck
             if (!LawcatKernels.Runs(device)) throw new LawcatException($"the fused LAWCAT kernels cannot run on {device} here (they need CUDA and NVRTC).");
             var rows = new List<KernelCheckRow>();
             foreach (var dtype in new[] { ScalarType.BFloat16, ScalarType.Float32 })
-                rows.AddRange(Layer(device, dtype, prompt: 150, steps: 12));
+                rows.AddRange(Layer(device, dtype, prompt: small ? 70 : 150, steps: small ? 6 : 12));
             rows.AddRange(Layer(device, ScalarType.BFloat16, prompt: 2, steps: 3));   // a prompt shorter than the conv
             foreach (var dtype in new[] { ScalarType.BFloat16, ScalarType.Float32 })
                 rows.Add(Step(device, dtype));

@@ -35,6 +35,7 @@ struct emu_block {
     std::unique_ptr<std::barrier<>> all;
     std::vector<std::unique_ptr<std::barrier<>>> warps;
     std::vector<float> lanes;      // one slot per thread, for shuffles
+    std::vector<unsigned> words;   // eight slots per thread, for warp-wide exchanges (emu_gather)
     int flag = 0;                  // for __syncthreads_or
 };
 inline emu_block emu;
@@ -63,6 +64,28 @@ inline float __shfl_xor_sync(unsigned, float v, int mask)
     return r;
 }
 
+inline float __shfl_sync(unsigned, float v, int src)
+{
+    const unsigned warp = threadIdx.x / 32;
+    emu.lanes[threadIdx.x] = v;
+    emu.warps[warp]->arrive_and_wait();
+    const float r = emu.lanes[warp * 32 + (unsigned)src % 32];
+    emu.warps[warp]->arrive_and_wait();
+    return r;
+}
+
+// Every lane's N words (N <= 8), as the lanes of this thread's warp hold them: all[lane][i].
+template <int N>
+void emu_gather(const unsigned (&mine)[N], unsigned (&all)[32][N])
+{
+    const unsigned warp = threadIdx.x / 32;
+    for (int i = 0; i < N; i++) emu.words[threadIdx.x * 8 + i] = mine[i];
+    emu.warps[warp]->arrive_and_wait();
+    for (unsigned l = 0; l < 32; l++)
+        for (int i = 0; i < N; i++) all[l][i] = emu.words[(warp * 32 + l) * 8 + i];
+    emu.warps[warp]->arrive_and_wait();
+}
+
 // Runs kernel(arg) over the grid, one CTA at a time, each with `threads` threads (a multiple of 32).
 template <typename Arg>
 void emu_launch(void (*kernel)(Arg), emu_dim3 grid, unsigned threads, const Arg& arg)
@@ -73,6 +96,7 @@ void emu_launch(void (*kernel)(Arg), emu_dim3 grid, unsigned threads, const Arg&
     emu.warps.clear();
     for (unsigned w = 0; w < threads / 32; w++) emu.warps.push_back(std::make_unique<std::barrier<>>(32));
     emu.lanes.assign(threads, 0.f);
+    emu.words.assign(threads * 8, 0u);
     for (unsigned z = 0; z < grid.z; z++)
         for (unsigned y = 0; y < grid.y; y++)
             for (unsigned x = 0; x < grid.x; x++) {

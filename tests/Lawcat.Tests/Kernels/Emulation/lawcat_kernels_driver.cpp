@@ -5,7 +5,7 @@
 alignas(16) static float emu_dynamic_shared[1 << 16];
 #define DYNAMIC_SHARED(T, name) T* name = reinterpret_cast<T*>(emu_dynamic_shared)
 
-#include LAWCAT_KERNELS
+#include KERNELS_SOURCE
 
 extern "C" int emu_run(const char* name, unsigned gx, unsigned gy, unsigned gz, unsigned threads, const void* args)
 {

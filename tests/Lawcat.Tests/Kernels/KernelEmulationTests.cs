@@ -1,0 +1,42 @@
+using Lawcat.Kernels.Cuda;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Lawcat.Tests.Kernels;
+
+/// <summary>
+/// The workbench's CUDA kernels, their source run on the CPU by an emulator. The fused LAWCAT kernels against the layer's
+/// tensor operations:
+/// the same <see cref="LawcatKernelsCheck"/> that <c>lawcat bench kernels</c> runs on a GPU (prefill of a left-padded
+/// batch then decoding steps, bf16 and fp32; outputs, states and conv tails within relative RMSE 5e-3, 1e-2 for bf16
+/// layers; the normalized step alone within 1e-5 in fp32). Checks the kernels' arithmetic and indexing; speed and GPU
+/// specifics are the GPU check's.
+/// </summary>
+[Trait("Category", "Kernels")]
+public class KernelEmulationTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void FusedKernelsMatchTheTensorOperations()
+    {
+        using var _ = KernelLaunchers.Use(new EmulatedKernels());
+        var rows = LawcatKernelsCheck.Run(CPU, small: true);
+        foreach (var r in rows) output.WriteLine($"{r.Case}: {r.OutputError:E2} / {r.StateError:E2}");
+        Assert.Equal(14, rows.Count);
+        Assert.All(rows, r => Assert.True(r.Passed, $"{r.Case}: {r.OutputError:E2} / {r.StateError:E2} (tolerance {r.Tolerance:E0})"));
+    }
+
+    /// <summary>
+    /// The tensor-core GLA prefill (GlaMmaKernels.cu; mma.sync, ldmatrix and cp.async written out from the PTX ISA in the
+    /// emulator's driver) against the fp32 recurrence: the cases <see cref="GlaCudaCheck.RunTensorCores"/> runs on a GPU, at
+    /// a smaller size (4 heads, two segments, lengths 7 to 200, both score paths, shared value heads), within 5e-3.
+    /// </summary>
+    [Fact]
+    public void TensorCoreKernelsMatchTheRecurrence()
+    {
+        using var _ = KernelLaunchers.Use(new EmulatedKernels());
+        var rows = GlaCudaCheck.RunTensorCores(CPU, small: true);
+        foreach (var r in rows) output.WriteLine($"{r.Case}: {r.OutputError:E2} / {r.StateError:E2}");
+        Assert.Equal(13, rows.Count);
+        Assert.All(rows, r => Assert.True(r.Passed, $"{r.Case}: {r.OutputError:E2} / {r.StateError:E2} (tolerance {r.Tolerance:E0})"));
+    }
+}
