@@ -195,8 +195,7 @@ public sealed class LawcatAttention : DecoderAttention
         }
         else
         {
-            bool denominator = Options.Normalization == NormalizationKind.Denominator;
-            var values = denominator ? cat(new[] { f.V, ones(new[] { b, (long)_heads, t, 1 }, f.V.dtype, f.V.device) }, -1) : f.V;
+            var values = Options.Normalization == NormalizationKind.Denominator ? GatedLinearAttention.WithDenominatorColumn(f.V) : f.V;
             (var o, s) = RunOp(f.Q, f.K, values, f.ExpandedGate(), scale, state?.S, decoding);
             y = Normalize(o.to(ScalarType.Float32), f, state);                              // [B, H, T, D]
         }

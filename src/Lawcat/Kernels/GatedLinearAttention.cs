@@ -152,8 +152,7 @@ public static class GatedLinearAttention
     {
         if (form == GlaForm.Chunked && Cuda.GlaMma.Applies(q, k, v, g, initialState)) return Cuda.GlaMma.Forward(q, k, v, g, scale, initialState, eps);
         using var scope = NewDisposeScope();
-        var vh = ShareHeads(v, q.shape[1], v.shape[3], "value");
-        var values = cat(new[] { vh, ones(new[] { vh.shape[0], vh.shape[1], vh.shape[2], 1 }, v.dtype, v.device) }, -1);
+        var values = WithDenominatorColumn(ShareHeads(v, q.shape[1], v.shape[3], "value"));
         var gh = ExpandGate(g, q);
         var (o, s) = form switch
         {
@@ -161,9 +160,7 @@ public static class GatedLinearAttention
             GlaForm.Parallel => Parallel(q, k, values, gh, scale, initialState),
             _ => Chunked(q, k, values, gh, scale, initialState, chunkSize),
         };
-        var o32 = o.to(ScalarType.Float32);
-        var y = o32[.., .., .., ..(int)v.shape[3]] / (o32[.., .., .., (int)v.shape[3]..] + eps);
-        return (y.to(q.dtype).MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
+        return (DivideByDenominator(o, eps).to(q.dtype).MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
     }
 
     /// <summary>
@@ -174,12 +171,21 @@ public static class GatedLinearAttention
     {
         if (Cuda.LawcatKernels.StepApplies(q, k, v, g, state)) return Cuda.LawcatKernels.NormalizedStep(q, k, v, g, scale, eps, state!);
         using var scope = NewDisposeScope();
-        var vh = ShareHeads(v, q.shape[1], v.shape[3], "value");
-        var values = cat(new[] { vh, ones(new[] { vh.shape[0], vh.shape[1], 1, 1 }, v.dtype, v.device) }, -1);
+        var values = WithDenominatorColumn(ShareHeads(v, q.shape[1], v.shape[3], "value"));
         var (o, s) = Step(q, k, values, ExpandGate(g, q), scale, state);
+        return (DivideByDenominator(o, eps).to(q.dtype).MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Values [B, H, T, V] with a ones column appended, [B, H, T, V + 1]: the column carries the denominator.</summary>
+    public static Tensor WithDenominatorColumn(Tensor v) =>
+        cat(new[] { v, ones(new[] { v.shape[0], v.shape[1], v.shape[2], 1 }, v.dtype, v.device) }, -1);
+
+    /// <summary>o [B, H, T, V + 1] from values with the denominator column → o[:V] / (o[V] + eps), fp32.</summary>
+    public static Tensor DivideByDenominator(Tensor o, double eps)
+    {
         var o32 = o.to(ScalarType.Float32);
-        var y = o32[.., .., .., ..(int)v.shape[3]] / (o32[.., .., .., (int)v.shape[3]..] + eps);
-        return (y.to(q.dtype).MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
+        int v = (int)o.shape[3] - 1;
+        return o32[.., .., .., ..v] / (o32[.., .., .., v..] + eps);
     }
 
     /// <summary>Gate log-decays [B, Hg, T, K or 1] broadcast to q's heads and width: [B, H, T, K].</summary>
@@ -188,10 +194,10 @@ public static class GatedLinearAttention
     /// <summary>[B, Hs, T, W or 1] → [B, H, T, W], head h taking shared head h / (H / Hs) (as GQA shares key/value heads).</summary>
     static Tensor ShareHeads(Tensor x, long heads, long width, string what)
     {
-        var (b, hs, t) = (x.shape[0], x.shape[1], x.shape[2]);
+        long hs = x.shape[1];
         if (heads % hs != 0) throw new ArgumentException($"{heads} query heads cannot share {hs} {what} heads evenly");
-        if (hs == heads && x.shape[3] == width) return x.alias();
-        return x.unsqueeze(2).expand(b, hs, heads / hs, t, width).reshape(b, heads, t, width);
+        var repeated = Llama.CausalSoftmax.RepeatKv(x, (int)(heads / hs));
+        return repeated.shape[3] == width ? repeated : repeated.expand(x.shape[0], heads, x.shape[2], width);
     }
 
     /// <summary>A[t, i] = (q_t ⊙ exp(cum_t)) · (k_i ⊙ exp(−cum_i)) for i ≤ t, valid while the chunk's decay is bounded.</summary>

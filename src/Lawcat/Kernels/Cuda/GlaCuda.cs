@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,15 +12,6 @@ namespace Lawcat.Kernels.Cuda;
 public static class GlaCuda
 {
     const int Threads = 256;
-    static readonly ConcurrentDictionary<(int K, int V, int C, bool Bf16, int Cc), Dictionary<string, nint>> Modules = new();
-    static readonly string Source = LoadResource("Lawcat.Kernels.GlaKernels.cu");
-
-    /// <summary>The text of an embedded kernel source.</summary>
-    internal static string LoadResource(string name)
-    {
-        using var s = typeof(GlaCuda).Assembly.GetManifestResourceStream(name)!;
-        return new StreamReader(s).ReadToEnd();
-    }
 
     /// <summary>Use these kernels for CUDA tensors that need no gradient (set false to benchmark the tensor-op path).</summary>
     public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("LAWCAT_CUDA_KERNELS") != "0";
@@ -35,29 +25,15 @@ public static class GlaCuda
     public static bool Applies(params Tensor?[] tensors) =>
         Enabled && tensors[0]!.device.type == DeviceType.CUDA && tensors.All(t => t is null || !t.requires_grad) && Available;
 
-    /// <summary>CUDA C++ source of the kernels (for inspection and compile checks).</summary>
-    public static string KernelSource => Source;
-
-    /// <summary>Compiles the kernels for head sizes <paramref name="k"/>, <paramref name="v"/> to PTX (no GPU needed).</summary>
-    public static byte[] CompilePtx(int k, int v, int chunk, bool bf16, int computeCapability) =>
-        CudaNative.CompileToPtx(Source, "GlaKernels.cu", new[]
-        {
-            $"--gpu-architecture=compute_{computeCapability}", $"-DKD={k}", $"-DVD={v}", $"-DCH={chunk}", $"-DIN_BF16={(bf16 ? 1 : 0)}",
-        });
-
     static int SharedBytes(int k, int v, int chunk)
     {
         int maxd = Math.Max(k, v), p = maxd % 2 == 0 ? maxd + 1 : maxd;
         return 4 * (2 * chunk * p + chunk * (chunk + 1) + Math.Max(k, chunk) * p);
     }
 
-    static Dictionary<string, nint> Kernels(int k, int v, int chunk, bool bf16, Device device)
-    {
-        int cc = CudaNative.ComputeCapability(device.index < 0 ? 0 : device.index);
-        return Modules.GetOrAdd((k, v, chunk, bf16, cc), key =>
-            CudaNative.LoadKernels(CompilePtx(key.K, key.V, key.C, key.Bf16, key.Cc),
-                new[] { "gla_chunk_state", "gla_scan", "gla_chunk_output", "gla_step" }, SharedBytes(key.K, key.V, key.C)));
-    }
+    static Dictionary<string, nint> Kernels(int k, int v, int chunk, bool bf16, Device device) => CudaLauncher.Instance.Functions(
+        new KernelModule("GlaKernels.cu", new[] { $"-DKD={k}", $"-DVD={v}", $"-DCH={chunk}", $"-DIN_BF16={(bf16 ? 1 : 0)}" },
+            new[] { "gla_chunk_state", "gla_scan", "gla_chunk_output", "gla_step" }, SharedBytes(k, v, chunk)), device);
 
     static (Tensor Q, Tensor K, Tensor V, bool Bf16) Inputs(Tensor q, Tensor k, Tensor v)
     {

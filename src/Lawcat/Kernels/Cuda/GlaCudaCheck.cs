@@ -1,3 +1,4 @@
+using Lawcat.Attention;
 using static TorchSharp.torch;
 
 namespace Lawcat.Kernels.Cuda;
@@ -68,7 +69,8 @@ public static class GlaCudaCheck
         };
     }
 
-    static double Rmse(Tensor reference, Tensor x)
+    /// <summary>Relative RMSE rms(x − reference) / rms(reference), in fp64.</summary>
+    internal static double Rmse(Tensor reference, Tensor x)
     {
         using var scope = NewDisposeScope();
         var r = reference.to(ScalarType.Float64);
@@ -108,15 +110,9 @@ public static class GlaCudaCheck
         double scale = 0.125, eps = 1e-10;
         var (q32, k32) = (q.to(ScalarType.Float32), k.to(ScalarType.Float32));
         var v32 = v.to(ScalarType.Float32).repeat_interleave(h / valueHeads, 1);
-        var gh = GatedLinearAttention.ExpandGate(g, q);
-        Tensor oRef, sRef;
-        if (normalize)
-        {
-            var values = cat(new[] { v32, ones(b, h, t, 1, device: device) }, -1);
-            (var o, sRef) = GatedLinearAttention.Recurrent(q32, k32, values, gh, scale, s0);
-            oRef = o[.., .., .., ..(int)vd] / (o[.., .., .., (int)vd..] + eps);
-        }
-        else (oRef, sRef) = GatedLinearAttention.Recurrent(q32, k32, v32, gh, scale, s0);
+        var (oRef, sRef) = normalize
+            ? GatedLinearAttention.Normalized(q32, k32, v32, g, scale, eps, s0, GlaForm.Recurrent)
+            : GatedLinearAttention.Recurrent(q32, k32, v32, GatedLinearAttention.ExpandGate(g, q), scale, s0);
         var (y, s) = GlaMma.Forward(q, k, v, g, scale, s0, normalize ? eps : null);
         string what = $"tensor cores {(normalize ? "normalized" : "plain")} T={t} normalizer={normalizer}{(strided ? " strided" : "")}{(valueHeads < h ? $" {valueHeads} value heads" : "")}";
         return new KernelCheckRow(what, Rmse(oRef, y), Rmse(sRef, s), 5e-3);

@@ -66,15 +66,24 @@ internal sealed class CudaLauncher : IKernelLauncher
 
     public int Multiprocessors(Device device) => CudaNative.Multiprocessors(Math.Max(device.index, 0));
 
-    public void Launch(KernelModule module, string kernel, (uint X, uint Y, uint Z) grid, uint threads, uint sharedBytes, object args, Device device)
+    public void Launch(KernelModule module, string kernel, (uint X, uint Y, uint Z) grid, uint threads, uint sharedBytes, object args, Device device) =>
+        CudaNative.Launch(Functions(module, device)[kernel], grid, threads, sharedBytes, args);
+
+    static string Source(string file)
+    {
+        using var s = typeof(CudaLauncher).Assembly.GetManifestResourceStream("Lawcat.Kernels." + file)!;
+        return new StreamReader(s).ReadToEnd();
+    }
+
+    /// <summary>The kernels of <paramref name="module"/> built for <paramref name="device"/>, by name (for kernels with several parameters).</summary>
+    public Dictionary<string, nint> Functions(KernelModule module, Device device)
     {
         int cc = CudaNative.ComputeCapability(Math.Max(device.index, 0));
-        var kernels = Modules.GetOrAdd((module.Key, cc), key =>
+        return Modules.GetOrAdd((module.Key, cc), key =>
         {
             var options = module.Defines.Prepend($"--gpu-architecture=compute_{key.Cc}").ToArray();
-            var ptx = CudaNative.CompileToPtx(GlaCuda.LoadResource("Lawcat.Kernels." + module.File), module.File, options);
+            var ptx = CudaNative.CompileToPtx(Source(module.File), module.File, options);
             return CudaNative.LoadKernels(ptx, module.Kernels, module.MaxSharedBytes);
         });
-        CudaNative.Launch(kernels[kernel], grid, threads, sharedBytes, args);
     }
 }

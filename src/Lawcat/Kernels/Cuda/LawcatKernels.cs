@@ -75,6 +75,13 @@ public static class LawcatKernels
 
     static Tensor Fp32(Tensor x) => x.to(ScalarType.Float32).contiguous();
 
+    // The kernels index log-decays per (batch, head) with a contiguous feature dimension.
+    static Tensor Decays(Tensor g)
+    {
+        var gf = g.to(ScalarType.Float32);
+        return gf.stride(3) == 1 ? gf : gf.contiguous();
+    }
+
     /// <summary>
     /// Prefill features of one layer: projections qp [B, T, H·64], kp [B, T, Hkv·64] (bf16 or fp32, rows contiguous),
     /// conv weights [H·64, 1, R] for q and for the expanded k, the conv tails before the first token [B, H·64, R − 1]
@@ -122,8 +129,7 @@ public static class LawcatKernels
         bool bf16 = qp.dtype == ScalarType.BFloat16;
         var (qc, kc, vc) = (qp.contiguous(), kp.to(qp.dtype).contiguous(), vp.to(qp.dtype).contiguous());
         var (wq, wk, w) = (Fp32(convQ), Fp32(convK), Fp32(featureWeights));
-        var gf = g is null ? null : g.to(ScalarType.Float32);
-        if (gf is not null && gf.stride(3) != 1) gf = gf.contiguous();
+        var gf = g is null ? null : Decays(g);
         var y = empty(new[] { b, 1L, (long)heads * HeadWidth }, qp.dtype, dev);
         var args = new DecodeArgs
         {
@@ -150,8 +156,7 @@ public static class LawcatKernels
     {
         using var scope = NewDisposeScope();
         var (b, h) = (q.shape[0], q.shape[1]);
-        var gf = g.to(ScalarType.Float32);
-        if (gf.stride(3) != 1) gf = gf.contiguous();
+        var gf = Decays(g);
         var y = empty(new[] { b, h, 1L, v.shape[3] }, q.dtype, q.device);
         var args = new StepArgs
         {

@@ -36,13 +36,6 @@ public static class LawcatKernelsCheck
         finally { LawcatKernels.Enabled = enabled; }
     }
 
-    static double Rmse(Tensor reference, Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var r = reference.to(ScalarType.Float64);
-        return (x.to(ScalarType.Float64) - r).pow(2).mean().sqrt().item<double>() / Math.Max(r.pow(2).mean().sqrt().item<double>(), 1e-30);
-    }
-
     static LawcatAttention RandomLayer(Device device, ScalarType dtype, out LlamaConfig config)
     {
         manual_seed(3);
@@ -91,10 +84,10 @@ public static class LawcatKernelsCheck
         var (r, o) = (refOut * real, outFused * real);
         // bf16: the fused path rounds the features to bf16 before the op, the tensor path keeps them in fp32.
         double tol = dtype == ScalarType.BFloat16 ? LayerBf16Tolerance : Tolerance;
-        yield return new KernelCheckRow($"{what}: prompt outputs", Rmse(r[.., ..prompt], o[.., ..prompt]), 0, tol);
-        yield return new KernelCheckRow($"{what}: decoded outputs", Rmse(r[.., prompt..], o[.., prompt..]), 0, tol);
-        yield return new KernelCheckRow($"{what}: state", Rmse(refState.S!, state.S!), 0, tol);
-        yield return new KernelCheckRow($"{what}: conv tails", Rmse(refState.QTail!, state.QTail!), Rmse(refState.KTail!, state.KTail!), Tolerance);
+        yield return new KernelCheckRow($"{what}: prompt outputs", GlaCudaCheck.Rmse(r[.., ..prompt], o[.., ..prompt]), 0, tol);
+        yield return new KernelCheckRow($"{what}: decoded outputs", GlaCudaCheck.Rmse(r[.., prompt..], o[.., prompt..]), 0, tol);
+        yield return new KernelCheckRow($"{what}: state", GlaCudaCheck.Rmse(refState.S!, state.S!), 0, tol);
+        yield return new KernelCheckRow($"{what}: conv tails", GlaCudaCheck.Rmse(refState.QTail!, state.QTail!), GlaCudaCheck.Rmse(refState.KTail!, state.KTail!), Tolerance);
     }
 
     /// <summary>The normalized decoding step alone, on features, values and gates shared by groups of heads.</summary>
@@ -107,10 +100,9 @@ public static class LawcatKernelsCheck
         var v = randn(2, 2, 1, 64, device: device).to(dtype);
         var g = nn.functional.logsigmoid(randn(2, 2, 1, 64, device: device)) / 16;
         var s0 = rand(2, 8, 64, 65, device: device);
-        var values = cat(new[] { v.to(ScalarType.Float32).repeat_interleave(4, 1), ones(2, 8, 1, 1, device: device) }, -1);
-        var (o, sRef) = GatedLinearAttention.Recurrent(q.to(ScalarType.Float32), k.to(ScalarType.Float32), values, GatedLinearAttention.ExpandGate(g, q), 0.125, s0);
-        var yRef = o[.., .., .., ..64] / (o[.., .., .., 64..] + 1e-10);
+        var (yRef, sRef) = GatedLinearAttention.Normalized(q.to(ScalarType.Float32), k.to(ScalarType.Float32), v.to(ScalarType.Float32).repeat_interleave(4, 1),
+            g, 0.125, 1e-10, s0, GlaForm.Recurrent);
         var (y, s) = LawcatKernels.NormalizedStep(q, k, v, g, 0.125, 1e-10, s0.clone());
-        return new KernelCheckRow($"normalized step {dtype}", Rmse(yRef, y), Rmse(sRef, s), dtype == ScalarType.Float32 ? 1e-5 : Tolerance);
+        return new KernelCheckRow($"normalized step {dtype}", GlaCudaCheck.Rmse(yRef, y), GlaCudaCheck.Rmse(sRef, s), dtype == ScalarType.Float32 ? 1e-5 : Tolerance);
     }
 }
