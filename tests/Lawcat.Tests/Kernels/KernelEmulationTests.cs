@@ -20,7 +20,7 @@ public class KernelEmulationTests(ITestOutputHelper output)
     {
         using var _ = KernelLaunchers.Use(new EmulatedKernels());
         var rows = LawcatKernelsCheck.Run(CPU, small: true);
-        foreach (var r in rows) output.WriteLine($"{r.Case}: {r.OutputError:E2} / {r.StateError:E2}");
+        foreach (var r in rows) output.WriteLine($"{r.Case}: {r.OutputError:E2} / {r.StateError:E2}{(r.Error is null ? "" : " " + r.Error)}");
         Assert.Equal(14, rows.Count);
         Assert.All(rows, r => Assert.True(r.Passed, $"{r.Case}: {r.OutputError:E2} / {r.StateError:E2} (tolerance {r.Tolerance:E0})"));
     }
@@ -35,7 +35,7 @@ public class KernelEmulationTests(ITestOutputHelper output)
     {
         using var _ = KernelLaunchers.Use(new EmulatedKernels());
         var rows = GlaCudaCheck.RunTensorCores(CPU, small: true);
-        foreach (var r in rows) output.WriteLine($"{r.Case}: {r.OutputError:E2} / {r.StateError:E2}");
+        foreach (var r in rows) output.WriteLine($"{r.Case}: {r.OutputError:E2} / {r.StateError:E2}{(r.Error is null ? "" : " " + r.Error)}");
         Assert.Equal(13, rows.Count);
         Assert.All(rows, r => Assert.True(r.Passed, $"{r.Case}: {r.OutputError:E2} / {r.StateError:E2} (tolerance {r.Tolerance:E0})"));
     }
