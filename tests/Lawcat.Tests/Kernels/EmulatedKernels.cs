@@ -1,14 +1,16 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
 using Lawcat.Kernels.Cuda;
 using static TorchSharp.torch;
 
 namespace Lawcat.Tests.Kernels;
 
 /// <summary>
-/// Runs the workbench's CUDA kernel sources on the CPU (Emulation/cuda_emulation.h): each build is compiled once with the
-/// system C++ compiler, with a driver per source (the source's hardware primitives written out where it uses any), into
+/// Runs the workbench's CUDA kernel sources on the CPU (Emulation/cuda_emulation.h): each build is compiled with the
+/// system C++ compiler (once per machine and set of inputs: builds are cached by content), with a driver per source (the source's hardware primitives written out where it uses any), into
 /// a shared library whose entry point launches a kernel by name on the parameter block the CUDA launcher passes. CPU
 /// tensors go in; everything around the launches is the library's own code. What the GPU would refuse (a misaligned
 /// access, a divergent barrier, a launch over its shared-memory opt-in, ...) becomes a <see cref="KernelFaultException"/>
@@ -40,8 +42,8 @@ sealed class EmulatedKernels : IKernelLauncher
     /// <summary>The C++20 compiler (CXX, else g++), as on the CI machines.</summary>
     static string Compiler => Environment.GetEnvironmentVariable("CXX") ?? "g++";
 
-    /// <summary>Multiprocessors the emulated device reports, so sequences are cut into several segments.</summary>
-    public int Multiprocessors(Device device) => 4;
+    /// <summary>Multiprocessors the emulated device reports, so sequences are cut into several segments (2 for 8 heads).</summary>
+    public int Multiprocessors(Device device) => 8;
 
     public bool IsGpu => false;
 
@@ -52,7 +54,7 @@ sealed class EmulatedKernels : IKernelLauncher
         // As CudaNative.LoadKernels: a module opts in to its MaxSharedBytes when that exceeds the default limit.
         if (sharedBytes > Math.Max(DefaultSharedLimit, (uint)module.MaxSharedBytes))
             throw new KernelFaultException($"invalid launch of {kernel}: {sharedBytes} bytes of dynamic shared memory, more than the {Math.Max(DefaultSharedLimit, (uint)module.MaxSharedBytes)} its module opts in to");
-        var build = Builds.GetOrAdd(module.Key, _ => new Lazy<Build>(() => Compile(module))).Value;
+        var build = Builds.GetOrAdd(module.Key, _ => new Lazy<Build>(() => Load(module))).Value;
         var handle = GCHandle.Alloc(args, GCHandleType.Pinned);
         try
         {
@@ -64,20 +66,45 @@ sealed class EmulatedKernels : IKernelLauncher
         finally { handle.Free(); }
     }
 
-    static Build Compile(KernelModule module)
+    static readonly string[] Flags = { "-std=c++20", "-O1", "-shared", "-fPIC", "-fsanitize=alignment", "-Wl,-Bsymbolic" };
+
+    /// <summary>
+    /// Loads the build of <paramref name="module"/>, compiling it unless a build of the same inputs (compiler, flags,
+    /// defines, emulator files and kernel source, by content) is in the machine's cache folder: compiling is most of
+    /// what these tests cost, and the sources rarely change between runs.
+    /// </summary>
+    static Build Load(KernelModule module)
     {
         var (driver, source) = Sources[module.File];
-        var lib = Path.Combine(TestPaths.NewTempDir(), Path.GetFileNameWithoutExtension(module.File) + ".so");
-        var psi = new ProcessStartInfo(Compiler) { RedirectStandardError = true };
-        // -fsanitize=alignment: every typed access checks its alignment; the driver's handler records the violation.
-        foreach (var a in new[] { "-std=c++20", "-O1", "-shared", "-fPIC", "-fsanitize=alignment", "-Wl,-Bsymbolic" }.Concat(module.Defines)) psi.ArgumentList.Add(a);
-        foreach (var a in new[] { $"-DKERNELS_SOURCE=\"{source}\"", "-I", EmulationDir, "-x", "c++", Path.Combine(EmulationDir, driver), "-o", lib }) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{Compiler} could not build the emulator of {module.File}:\n{err}");
+        var args = Flags.Concat(module.Defines).Concat(new[] { $"-DKERNELS_SOURCE=\"{source}\"", "-I", EmulationDir, "-x", "c++", Path.Combine(EmulationDir, driver) }).ToArray();
+        var lib = Path.Combine(CacheDir, $"{Path.GetFileNameWithoutExtension(module.File)}-{InputHash(args, source)}.so");
+        if (!File.Exists(lib)) Compile(args, lib, module.File);
         var handle = NativeLibrary.Load(lib);
         return new Build(Marshal.GetDelegateForFunctionPointer<EmuRun>(NativeLibrary.GetExport(handle, "emu_run")),
             Marshal.GetDelegateForFunctionPointer<EmuError>(NativeLibrary.GetExport(handle, "emu_error")));
+    }
+
+    static string CacheDir => Path.Combine(Path.GetTempPath(), "lawcat-kernel-emulator");
+
+    static string InputHash(string[] args, string source)
+    {
+        var text = new StringBuilder(Compiler).AppendJoin('\n', args);
+        foreach (var f in Directory.GetFiles(EmulationDir).Order().Append(source)) text.Append('\n').Append(f).Append('\n').Append(File.ReadAllText(f));
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];
+    }
+
+    // Compiles to a private name first, then renames: a concurrent run never loads a half-written library.
+    static void Compile(string[] args, string lib, string file)
+    {
+        Directory.CreateDirectory(CacheDir);
+        var temp = lib + "." + Guid.NewGuid().ToString("N")[..8];
+        var psi = new ProcessStartInfo(Compiler) { RedirectStandardError = true };
+        // -fsanitize=alignment: every typed access checks its alignment; the emulator's handler records the violation.
+        foreach (var a in args.Concat(new[] { "-o", temp })) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{Compiler} could not build the emulator of {file}:\n{err}");
+        File.Move(temp, lib, overwrite: true);
     }
 }
