@@ -45,17 +45,6 @@ class EvalSettings : ModelSettings
 /// <summary>Runs a plan on the teacher and/or student and reports.</summary>
 abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings : EvalSettings
 {
-    /// <summary>Writes the plots; a machine without fonts or graphics libraries still gets the results, with a warning.</summary>
-    List<string> Plots(IReadOnlyList<EvalResult> results, string outDir, bool depthGrid)
-    {
-        try { return EvalPlots.Save(results, outDir, TaskName, depthGrid); }
-        catch (Exception e) when (e is not LawcatException)
-        {
-            AnsiConsole.MarkupLine($"[yellow]warning: plots not written ({Markup.Escape(e.GetType().Name)}: {Markup.Escape(e.Message.Split('\n')[0])})[/]");
-            return new List<string>();
-        }
-    }
-
     protected abstract string TaskName { get; }
     protected abstract IReadOnlyList<(IEvalGenerator Generator, int MaxNewTokens)> Generators(TSettings s);
     protected abstract int[] DefaultLengths { get; }
@@ -80,31 +69,41 @@ abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings :
         var plans = Generators(s).Select(g => new EvalPlan(g.Generator, Array.Empty<int>(), depths, s.Samples, g.MaxNewTokens, chat)).ToList();
         var lengths = Lengths(s, folder, tokenizer, plans);
         plans = plans.Select(p => p with { Lengths = lengths }).ToList();
-        int total = models.Count * plans.Sum(EvalRunner.Count), done = 0;
-        var results = ProgressView.Run((_, count) =>
+        var phases = models.Select(m => JobPhase.Evaluation($"{TaskName} {m.Name}", plans.SelectMany(PromptLengths))).ToList();
+        var results = new List<EvalResult>();
+        TimeSpan took;
+        using (var view = ProgressView.Start(phases))
         {
-            var all = new List<EvalResult>();
             foreach (var (name, load) in models)
             {
                 using var model = load();
                 using var grad = no_grad();
                 foreach (var plan in plans)
-                    all.AddRange(EvalRunner.Run(model, name, tokenizer, plan, r => count($"{TaskName} ({name})", ++done, total), cancel));
+                    results.AddRange(EvalRunner.Run(model, name, tokenizer, plan, r => view.Sample($"{TaskName} {name}"), cancel));
             }
-            return all;
-        });
+            took = view.Elapsed;
+        }
         var outDir = s.Out ?? Path.Combine("runs", $"eval-{TaskName}-{DateTime.Now:yyyyMMdd-HHmmss}");
         EvalReport.Save(results, Path.Combine(outDir, TaskName));
-        var pngs = Plots(results, outDir, s.Depths > 1);
         var rows = EvalReport.SummaryRows(results);
-        var table = new Table().Title($"{TaskName}: accuracy (%)");
+        Console.WriteLine($"{TaskName}: accuracy (%)");
+        var table = new Table();
         foreach (var h in rows[0]) table.AddColumn(h);
         foreach (var row in rows.Skip(1)) table.AddRow(row.Select(Markup.Escape).ToArray());
         AnsiConsole.Write(table);
         var perSample = results.GroupBy(r => r.Model).Select(g => $"{g.Key} {g.Average(r => r.Seconds):F3} s/sample");
-        AnsiConsole.MarkupLine($"{string.Join(", ", perSample)}; results in {Markup.Escape(outDir)} ({pngs.Count} plots)");
+        Console.WriteLine($"evaluated in {StatusLine.Time(took)}: {string.Join(", ", perSample)}");
+        RunOutputs.Write(outDir, () => EvalPlots.Save(results, outDir, TaskName, s.Depths > 1), new[]
+        {
+            (Path.Combine(outDir, TaskName + ".csv"), "one row per sample"),
+            (Path.Combine(outDir, TaskName + "-summary.csv"), "the table above"),
+        });
         return 0;
     }
+
+    /// <summary>The prompt length of every sample of <paramref name="plan"/>, in the order they run.</summary>
+    static IEnumerable<int> PromptLengths(EvalPlan plan) =>
+        plan.Lengths.SelectMany(l => Enumerable.Repeat(l, plan.Depths.Count * plan.Samples));
 }
 
 sealed class EvalPasskeyCommand : EvalCommandBase<EvalSettings>
