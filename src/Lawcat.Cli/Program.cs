@@ -22,6 +22,11 @@ app.Configure(config =>
         eval.AddCommand<EvalBabilongCommand>("babilong").WithDescription("BABILong QA2/QA3.");
         eval.AddCommand<EvalPplCommand>("ppl").WithDescription("Perplexity on held-out text.");
     });
+    config.AddBranch("notebook", notebook =>
+    {
+        notebook.SetDescription("Run the C# notebooks without an editor.");
+        notebook.AddCommand<NotebookRunCommand>("run").WithDescription("Run a notebook headlessly and write it with its outputs; exit code 1 on a failing cell.");
+    });
     config.AddBranch("bench", bench =>
     {
         bench.SetDescription("Speed and memory benchmarks.");

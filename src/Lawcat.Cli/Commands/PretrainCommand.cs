@@ -41,7 +41,9 @@ sealed class PretrainCommand : Command<PretrainCommand.Settings>
         var device = Cli.Device(options.Device);
         var command = "lawcat pretrain " + string.Join(" ", Environment.GetCommandLineArgs().Skip(2).Select(a => a.Contains(' ') ? $"\"{a}\"" : a));
         var ctrlC = Cli.CtrlC();
-        var result = ProgressView.Run((progress, _) => PretrainRun.Run(options, s.Out, command, device, progress, m => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]"), ctrlC));
+        PretrainResult result;
+        using (var view = ProgressView.Start(Array.Empty<JobPhase>()))
+            result = PretrainRun.Run(options, s.Out, command, device, view, view.Log, ctrlC);
         AnsiConsole.MarkupLine($"done in {result.Seconds:F0} s: final loss {result.Result.LastLoss:F3}, held-out {result.Result.BestEvalLoss:F3}, passkey at {options.SequenceLength} tokens {result.PasskeyAccuracy * 100:F1}%");
         AnsiConsole.MarkupLine($"model folder: {Markup.Escape(Path.GetFullPath(result.Folder))}");
         return 0;

@@ -116,6 +116,9 @@ public class CliTests
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "passkey.json")));
         Assert.Equal(2, json.RootElement.GetArrayLength());
         Assert.All(json.RootElement.EnumerateArray(), e => Assert.Equal("teacher", e.GetProperty("model").GetString()));
+        foreach (var file in new[] { "passkey-accuracy.png", "report.html" })
+            Assert.Contains(Path.Combine(outDir, file), r.Output);
+        Assert.Contains("<h2>Evaluation: passkey</h2>", File.ReadAllText(Path.Combine(outDir, "report.html")));
     }
 
     [Fact]
@@ -166,6 +169,13 @@ public class CliTests
         Assert.Matches("passkey +│ 256 +│ 100.0", r.Output);
         Assert.True(File.Exists(Path.Combine(run, "passkey.csv")));
         Assert.True(File.Exists(Path.Combine(run, "checkpoints", "stage2-last.safetensors")));
+        // The run folder holds its figures and report, and the output says where.
+        foreach (var file in new[] { "stage1-loss.png", "stage2-loss.png", "passkey-accuracy.png", "report.html" })
+        {
+            Assert.True(File.Exists(Path.Combine(run, file)), $"{file} is not in the run folder");
+            Assert.Contains(Path.Combine(run, file), r.Output);
+        }
+        Assert.Matches(@"(?m)^report +\S*report\.html$", r.Output);
         var export = Path.Combine(run, "exported");
         Assert.Equal(0, Lawcat("export", "--student", Path.Combine(run, "checkpoints", "stage2-last.safetensors"), "--out", export).Code);
         Assert.Equal(0, Lawcat("generate", "--model", export, "--prompt", "Once upon a time", "--max-new-tokens", "4").Code);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Lawcat.Interactive;
 using Lawcat.Notebooks;
 using Lawcat.Training;
 using Microsoft.Data.Analysis;
@@ -24,7 +25,9 @@ public class NotebookTests
     {
         var outDir = Path.Combine(Folder, "out", name);
         if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
-        var cells = await NotebookRunner.RunAsync(Path.Combine(Folder, name + ".ipynb"), CiScale, inspect);
+        var run = await NotebookRunner.RunAsync(Path.Combine(Folder, name + ".ipynb"), CiScale, inspect);
+        run.ThrowIfFailed();
+        var cells = run.Cells;
         Assert.True(Directory.Exists(outDir), $"{name} wrote nothing to {outDir}");
         var pngs = Directory.GetFiles(outDir, "*.png", SearchOption.AllDirectories);
         Assert.True(pngs.Length >= figures, $"{name} wrote {pngs.Length} PNGs to {outDir}, expected at least {figures}");
