@@ -30,6 +30,8 @@ sealed class ExportCommand : Command<ExportCommand.Settings>
     {
         if (s.Out == "") throw new LawcatException("--out DIR is required.");
         if (s.Format is not ("lawcat" or "hf")) throw new LawcatException($"--format '{s.Format}': expected lawcat or hf.");
+        if (s.ReferenceLogits is not null && s.ReferenceLength < ReferenceOutputs.MinLength)
+            throw new LawcatException($"--reference-length {s.ReferenceLength}: expected at least {ReferenceOutputs.MinLength} tokens.");
         var (model, tokenizerFolder) = Load(s);
         if (s.Format == "hf") HfExport.Write(model, s.Out, tokenizerFolder);
         else StudentModel.Export(model, s.Out, tokenizerFolder);

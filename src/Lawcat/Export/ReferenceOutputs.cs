@@ -15,10 +15,13 @@ public static class ReferenceOutputs
     /// <summary>Greedy tokens recorded after the input.</summary>
     public const int NewTokens = 16;
 
+    /// <summary>Fewest tokens per row (a quarter of them padding in row 1).</summary>
+    public const int MinLength = 4;
+
     /// <summary>Computes the outputs of <paramref name="model"/> for <paramref name="length"/> tokens and writes them to <paramref name="path"/>.</summary>
     public static void Write(LlamaModel model, string path, int length, int seed = 0)
     {
-        if (length < 4) throw new LawcatException($"--reference-length {length}: expected at least 4 tokens.");
+        if (length < MinLength) throw new LawcatException($"reference outputs for {length} tokens: expected at least {MinLength}.");
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var rng = new Random(seed);
