@@ -4,6 +4,7 @@ using Lawcat.Export;
 using Lawcat.IO;
 using Lawcat.Llama;
 using Lawcat.Training;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace Lawcat.Tests.Export;
@@ -16,7 +17,7 @@ namespace Lawcat.Tests.Export;
 /// (fp32), and the same greedy tokens.
 /// </summary>
 [Trait("Category", "Fidelity")]
-public class HfExportTests
+public class HfExportTests(ITestOutputHelper output)
 {
     const double Tol = 1e-4;
 
@@ -136,10 +137,12 @@ public class HfExportTests
     }
 
     /// <summary>Asserts the logits agree at real tokens (padding rows are not compared: neither side defines them).</summary>
-    static void CloseAtRealTokens(Tensor expected, Tensor actual, Tensor attentionMask, string what)
+    void CloseAtRealTokens(Tensor expected, Tensor actual, Tensor attentionMask, string what)
     {
         var real = attentionMask.to(ScalarType.Bool).unsqueeze(-1).expand_as(expected);
-        TensorAssert.CloseToScale(expected.masked_select(real), actual.masked_select(real), Tol, what);
+        var (e, a) = (expected.masked_select(real), actual.masked_select(real));
+        output.WriteLine($"{what}: max abs diff {TensorAssert.MaxAbsDiff(e, a):E2}, scale {e.abs().max().item<float>():F3}");
+        TensorAssert.CloseToScale(e, a, Tol, what);
     }
 
     static JsonObject ReadJson(string path) => JsonNode.Parse(File.ReadAllText(path))!.AsObject();
