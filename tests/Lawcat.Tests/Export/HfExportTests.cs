@@ -78,7 +78,8 @@ public class HfExportTests(ITestOutputHelper output)
         using var _ = no_grad();
         var model = TinyModels.Student(new Lawcat.Attention.LawcatOptions { WindowSize = 3 }, keepSoftmax: new[] { 1 });
         Lora.Apply(model, new LoraOptions());
-        foreach (var (_, p) in model.named_parameters().Where(p => p.name.Contains("lora_B"))) p.add_(0.05);
+        using var shift = 0.05.ToScalar();
+        foreach (var (_, p) in model.named_parameters().Where(p => p.name.Contains("lora_B"))) p.add_(shift);
         var ids = TinyModels.Ids(2, 12);
         var before = model.Forward(ids);
         var dir = TestPaths.NewTempDir();
