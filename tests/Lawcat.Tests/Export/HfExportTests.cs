@@ -4,6 +4,7 @@ using Lawcat.Export;
 using Lawcat.IO;
 using Lawcat.Llama;
 using Lawcat.Training;
+using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
