@@ -503,13 +503,17 @@ class SoftmaxAttention(nn.Module):
         if state is not None:
             k, v = state.append(k, v)
         k, v = share_heads(k, self.heads), share_heads(v, self.heads)
-        mask = causal_mask(key_mask, t, k.shape[2], past, q.dtype, q.device)
-        sdpa = getattr(F, "scaled_dot_product_attention", None)
-        if sdpa is not None:
-            y = sdpa(q, k, v, attn_mask=mask)
+        sdpa = getattr(F, "scaled_dot_product_attention", None)                         # PyTorch >= 2.0
+        if sdpa is not None and key_mask is None and (t == 1 or past == 0):
+            # Without padding no mask is materialized: a prompt is plain causal, one new token sees every key.
+            y = sdpa(q, k, v, is_causal=t > 1)
         else:
-            scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(self.head_dim) + mask
-            y = torch.matmul(scores.softmax(-1, dtype=torch.float32).to(q.dtype), v)
+            mask = causal_mask(key_mask, t, k.shape[2], past, q.dtype, q.device)
+            if sdpa is not None:
+                y = sdpa(q, k, v, attn_mask=mask)
+            else:
+                scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(self.head_dim) + mask
+                y = torch.matmul(scores.softmax(-1, dtype=torch.float32).to(q.dtype), v)
         return self.o_proj(y.transpose(1, 2).reshape(b, t, -1))
 
 
