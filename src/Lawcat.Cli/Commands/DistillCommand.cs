@@ -101,11 +101,7 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
         t.AddRow("metrics", Markup.Escape(Path.Combine(r.RunDir, "metrics.jsonl")));
         AnsiConsole.Write(t);
         if (r.Passkey.Count == 0) return;
-        var rows = EvalReport.SummaryRows(r.Passkey);
-        var p = new Table().Title($"passkey retrieval accuracy (%), distilled at {o.Data.SequenceLength} tokens");
-        foreach (var h in rows[0]) p.AddColumn(h);
-        foreach (var row in rows.Skip(1)) p.AddRow(row.Select(Markup.Escape).ToArray());
-        AnsiConsole.Write(p);
-        AnsiConsole.MarkupLine($"per-sample results: {Markup.Escape(Path.Combine(r.RunDir, "passkey.csv"))}");
+        AccuracyTables.Print(r.Passkey, $"passkey retrieval accuracy (%), distilled at {o.Data.SequenceLength} tokens");
+        AnsiConsole.MarkupLine($"per-sample results: {Markup.Escape(Path.Combine(r.RunDir, "passkey.csv"))}; the same samples: lawcat eval passkey --seed {o.PasskeyEval!.Seed}");
     }
 }
