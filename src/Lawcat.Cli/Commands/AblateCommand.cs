@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using Lawcat.Ablation;
-using Lawcat.Evaluation;
 using Lawcat.Notebooks;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -58,29 +57,15 @@ sealed class AblateCommand : Command<AblateCommand.Settings>
         return 130;
     }
 
+    /// <summary>The summary table without the changes column (the grid file has them), then what the numbers are.</summary>
     static void Print(AblationOutcome outcome)
     {
-        var rows = AblationReport.ByLength(outcome);
-        var lengths = rows.Select(r => r.Order).Distinct().ToList();
-        var table = new Table().Title("ablation: passkey accuracy (%) [95% CI], p vs the default").AddColumns("variant", "stage-1 held-out");
-        foreach (var l in lengths) table.AddColumn(l.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var names = new[] { AblationReport.Teacher }.Concat(outcome.Grid.Variants.Select(v => v.Name))
-            .Where(n => n != AblationReport.Teacher || rows.Any(r => r.Models.Any(m => m.Model == n)));
-        foreach (var name in names)
-        {
-            var v = outcome.Variants.FirstOrDefault(x => x.Variant.Name == name);
-            var cells = new List<string> { name, v?.Stage1HeldOutLoss?.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) ?? "" };
-            foreach (var l in lengths)
-            {
-                var row = rows.First(r => r.Order == l);
-                var p = row.Models.FirstOrDefault(m => m.Model == name).Accuracy;
-                var test = row.Tests.FirstOrDefault(t => t.Model == name);
-                cells.Add(p is null ? "" : AccuracyTable.Percent(p) + (test is null ? "" : $"\np={AccuracyTable.FormatP(test.Test.PValue)} ({test.Test.MethodName})"));
-            }
-            table.AddRow(cells.Select(Markup.Escape).ToArray());
-        }
+        var summary = AblationReport.Summary(outcome);
+        var columns = summary.Columns.Where(c => c.Name != "changes").ToList();
+        var table = new Table().Title("ablation: passkey accuracy (%) [95% CI] and p against the default");
+        foreach (var c in columns) table.AddColumn(Markup.Escape(c.Name));
+        for (long i = 0; i < summary.Rows.Count; i++) table.AddRow(columns.Select(c => Markup.Escape(c[i]?.ToString() ?? "")).ToArray());
         AnsiConsole.Write(table);
-        var n = rows.SelectMany(r => r.Models.Select(m => m.Accuracy.Trials)).Distinct().ToList();
-        AnsiConsole.MarkupLine($"[grey]{Markup.Escape($"n = {string.Join("/", n)} samples per cell, identical for every variant. " + AccuracyTable.Legend)}[/]");
+        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(AblationReport.Legend)}[/]");
     }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lawcat.Evaluation;
@@ -59,44 +58,44 @@ public static class AblationReport
     }
 
     /// <summary>
-    /// The table in Markdown: one row per variant (the teacher first), its changes, new parameters and stage-1
-    /// held-out loss, then per length its accuracy with interval and its p-value against the default.
+    /// The table as text, one row per variant (the teacher first): its changes, new parameters and stage-1 held-out
+    /// loss, then per length its accuracy with interval (%) and its p-value against the default; the headers give n.
     /// </summary>
-    public static string Markdown(AblationOutcome outcome)
+    public static DataFrame Summary(AblationOutcome outcome)
     {
         var rows = ByLength(outcome);
         var lengths = rows.Select(r => (r.Task, r.Order)).Distinct().ToList();
+        bool manyTasks = lengths.Select(l => l.Task).Distinct().Count() > 1;
         var names = Names(outcome);
-        var sb = new StringBuilder();
-        var header = new List<string> { "variant", "changes", "new params", "stage-1 held-out loss" };
+        VariantOutcome? Run(string name) => outcome.Variants.FirstOrDefault(v => v.Variant.Name == name);
+        var columns = new List<DataFrameColumn>
+        {
+            new StringDataFrameColumn("variant", names),
+            new StringDataFrameColumn("changes", names.Select(n => Run(n) is { } v ? Changes(v.Variant) : "")),
+            new StringDataFrameColumn("new params", names.Select(n => Run(n)?.Summary.NewParameters.ToString("N0", CultureInfo.InvariantCulture) ?? "")),
+            new StringDataFrameColumn("stage-1 held-out loss", names.Select(n => Run(n)?.Stage1HeldOutLoss?.ToString("G4", CultureInfo.InvariantCulture) ?? "")),
+        };
         foreach (var (task, length) in lengths)
         {
-            var counts = rows.Where(r => r.Task == task && r.Order == length).SelectMany(r => r.Models.Select(m => m.Accuracy.Trials)).Distinct().ToList();
-            header.Add($"{(lengths.Select(l => l.Task).Distinct().Count() > 1 ? task + " " : "")}{length} (n={string.Join("/", counts)})");
-            header.Add("p");
+            var row = rows.First(r => r.Task == task && r.Order == length);
+            var counts = row.Models.Select(m => m.Accuracy.Trials).Distinct();
+            var label = $"{(manyTasks ? task + " " : "")}{length}";
+            columns.Add(new StringDataFrameColumn($"{label} (n={string.Join("/", counts)})",
+                names.Select(n => row.Models.FirstOrDefault(m => m.Model == n).Accuracy is { } p ? AccuracyTable.Percent(p) : "")));
+            columns.Add(new StringDataFrameColumn($"p {label}",
+                names.Select(n => row.Tests.FirstOrDefault(t => t.Model == n) is { } test ? AccuracyTable.PValue(test) : n == outcome.Grid.Default.Name ? "(default)" : "")));
         }
-        sb.Append("| ").AppendJoin(" | ", header).Append(" |\n|").AppendJoin("|", header.Select((_, i) => i is 0 or 1 ? "---" : "---:")).Append("|\n");
-        foreach (var name in names)
-        {
-            var variant = outcome.Variants.FirstOrDefault(v => v.Variant.Name == name);
-            var cells = new List<string>
-            {
-                name, variant is null ? "" : Changes(variant.Variant), variant?.Summary.NewParameters.ToString("N0", CultureInfo.InvariantCulture) ?? "",
-                variant?.Stage1HeldOutLoss?.ToString("G4", CultureInfo.InvariantCulture) ?? "",
-            };
-            foreach (var (task, length) in lengths)
-            {
-                var row = rows.First(r => r.Task == task && r.Order == length);
-                cells.Add(row.Models.FirstOrDefault(m => m.Model == name).Accuracy is { } p ? AccuracyTable.Percent(p) : "");
-                cells.Add(row.Tests.FirstOrDefault(t => t.Model == name) is { } test ? AccuracyTable.PValue(test) : name == outcome.Grid.Default.Name ? "(default)" : "");
-            }
-            sb.Append("| ").AppendJoin(" | ", cells.Select(c => c.Replace("|", "\\|"))).Append(" |\n");
-        }
-        sb.Append('\n').Append("Passkey accuracy (%) of each student with its Wilson 95% interval; p: McNemar's test against the default variant on identical samples ")
-            .Append("(exact binomial below 25 discordant pairs, else chi-square with continuity correction), with the counts right only for the row / only for the default. ")
-            .Append("Stage-1 held-out loss: the best 1000 × per-layer attention-output MSE on the held-out chunks.\n");
-        return sb.ToString();
+        return new DataFrame(columns);
     }
+
+    /// <summary>What the summary's numbers are, for under the table.</summary>
+    public const string Legend =
+        "Passkey accuracy (%) of each student with its Wilson 95% interval; p: McNemar's test against the default variant on identical samples " +
+        "(exact binomial below 25 discordant pairs, else chi-square with continuity correction), with the counts right only for the row / only for the default. " +
+        "Stage-1 held-out loss: the best 1000 × per-layer attention-output MSE on the held-out chunks.";
+
+    /// <summary>The summary in Markdown, with <see cref="Legend"/> under it.</summary>
+    public static string Markdown(AblationOutcome outcome) => Tables.Markdown(Summary(outcome)) + "\n" + Legend + "\n";
 
     /// <summary>The grid's results as JSON: per variant its changes, losses, run folder and accuracy by length and by needle distance with tests against the default.</summary>
     public static JsonObject Json(AblationOutcome outcome)

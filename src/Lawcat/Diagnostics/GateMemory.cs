@@ -79,10 +79,29 @@ public static class GateMemory
             new Int32DataFrameColumn("kv_head", heads.Select(h => h.Head)),
             new Int32DataFrameColumn("dims", sorted.Select(m => m.Length)),
             new DoubleDataFrameColumn("min_memory", sorted.Select(m => m[0])),
-            new DoubleDataFrameColumn("median_memory", sorted.Select(m => m.Length % 2 == 1 ? m[m.Length / 2] : (m[m.Length / 2 - 1] + m[m.Length / 2]) / 2)),
+            new DoubleDataFrameColumn("median_memory", sorted.Select(Median)),
             new DoubleDataFrameColumn("max_memory", sorted.Select(m => m[^1])),
             new DoubleDataFrameColumn($"pct_over_{horizon}", sorted.Select(m => 100.0 * m.Count(x => x > horizon) / m.Length)));
     }
+
+    /// <summary>
+    /// Per model (e.g. ablation variant) and layer: the gated dimensions, their median memory (tokens) and the share
+    /// of them whose memory exceeds <paramref name="horizon"/> tokens.
+    /// </summary>
+    public static DataFrame ByLayer(IReadOnlyList<(string Name, IReadOnlyList<HeadMemory> Heads)> models, int horizon)
+    {
+        var rows = models.SelectMany(m => m.Heads.GroupBy(h => h.Layer).OrderBy(g => g.Key)
+            .Select(g => (m.Name, Layer: g.Key, Memory: g.SelectMany(h => h.Memory).Order().ToArray()))).ToList();
+        return new DataFrame(
+            new StringDataFrameColumn("model", rows.Select(r => r.Name)),
+            new Int32DataFrameColumn("layer", rows.Select(r => r.Layer)),
+            new Int32DataFrameColumn("dims", rows.Select(r => r.Memory.Length)),
+            new DoubleDataFrameColumn("median_memory", rows.Select(r => Median(r.Memory))),
+            new DoubleDataFrameColumn($"pct_over_{horizon}", rows.Select(r => 100.0 * r.Memory.Count(x => x > horizon) / r.Memory.Length)));
+    }
+
+    static double Median(double[] sorted) =>
+        sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 
     /// <summary>
     /// The spectrum as a plot: one line per layer and head, its dimensions' memories sorted, on a log axis, with a

@@ -3,6 +3,9 @@ using Lawcat.Conversion;
 using Lawcat.Data;
 using Lawcat.Llama;
 using Lawcat.Tokenization;
+using Lawcat.Visualization;
+using Microsoft.Data.Analysis;
+using ScottPlot;
 using static TorchSharp.torch;
 
 namespace Lawcat.Notebooks;
@@ -59,4 +62,22 @@ public static class AttentionTransferError
         }
         return sums.Select(kv => new LayerTransferError(kv.Key, kv.Value.SquaredError / kv.Value.Values, kv.Value.SquaredError / kv.Value.TeacherEnergy)).ToList();
     }
+
+    /// <summary>One row per layer: each model's MSE and relative error (%).</summary>
+    public static DataFrame Table(IReadOnlyList<(string Name, IReadOnlyList<LayerTransferError> Errors)> models)
+    {
+        var layers = models.SelectMany(m => m.Errors.Select(e => e.Layer)).Distinct().Order().ToList();
+        var columns = new List<DataFrameColumn> { new Int32DataFrameColumn("layer", layers) };
+        foreach (var (name, errors) in models)
+        {
+            columns.Add(new DoubleDataFrameColumn($"{name}: mse", layers.Select(l => errors.FirstOrDefault(e => e.Layer == l)?.Mse)));
+            columns.Add(new DoubleDataFrameColumn($"{name}: relative %", layers.Select(l => errors.FirstOrDefault(e => e.Layer == l)?.RelativeError * 100)));
+        }
+        return new DataFrame(columns);
+    }
+
+    /// <summary>Relative error per layer, one line per model (log scale).</summary>
+    public static Plot RelativeByLayer(IReadOnlyList<(string Name, IReadOnlyList<LayerTransferError> Errors)> models) =>
+        Charts.Lines(models.Select(m => (m.Name, m.Errors.Select(e => (double)e.Layer).ToArray(), m.Errors.Select(e => e.RelativeError).ToArray())),
+            "attention-transfer relative error per layer (held-out text)", "layer", "Σ(student − teacher)² / Σ teacher² (log scale)", logY: true);
 }

@@ -135,7 +135,7 @@ public class AblationGridTests
         Assert.StartsWith("\"teacher (softmax)\",\"\",,,288,2,", csv[1]);
         Assert.Matches("^\"scalar gate\",\"lawcat.gate=\"\"scalar_per_head\"\"\",[0-9]+,[0-9.]+,288,2,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.eE-]+,\"exact\"", csv[3]);
         var md = File.ReadAllText(Path.Combine(folder, "ablation.md"));
-        Assert.Contains("| 288 (n=2) | p |", md);
+        Assert.Contains("| 288 (n=2) | p 288 |", md);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "ablation.json")));
         Assert.True(json.RootElement.GetProperty("complete").GetBoolean());
         Assert.Equal(3, json.RootElement.GetProperty("variants").GetArrayLength());
