@@ -121,12 +121,8 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
         if (r.Passkey.Count > 0)
         {
             Console.WriteLine();
-            Console.WriteLine($"passkey retrieval accuracy (%), distilled at {o.Data.SequenceLength} tokens:");
-            var summary = EvalReport.SummaryRows(r.Passkey);
-            var p = new Table();
-            foreach (var h in summary[0]) p.AddColumn(h);
-            foreach (var row in summary.Skip(1)) p.AddRow(row.Select(Markup.Escape).ToArray());
-            AnsiConsole.Write(p);
+            AccuracyTables.Print(r.Passkey, $"passkey retrieval accuracy (%), distilled at {o.Data.SequenceLength} tokens");
+            Console.WriteLine($"the same samples: lawcat eval passkey --seed {o.PasskeyEval!.Seed}");
         }
         RunOutputs.Write(r.RunDir,
             () => TrainingFigures.Save(r.RunDir).Concat(r.Passkey.Count == 0 ? Array.Empty<string>() : EvalPlots.Save(r.Passkey, r.RunDir, "passkey", depthGrid: false)),

@@ -23,7 +23,7 @@ class EvalSettings : ModelSettings
     [CommandOption("--samples <N>"), Description("Samples per length and depth."), DefaultValue(10)]
     public int Samples { get; init; } = 10;
 
-    [CommandOption("--seed <N>"), Description("Seed of the samples."), DefaultValue(0)]
+    [CommandOption("--seed <N>"), Description("Seed of the samples; the same seed gives the same samples in every command (distill evaluates with passkey_eval.seed, also 0 by default)."), DefaultValue(0)]
     public int Seed { get; init; }
 
     [CommandOption("--out <DIR>"), Description("Folder for results (CSV, JSON, PNG). Default: runs/eval-TASK-TIMESTAMP.")]
@@ -85,12 +85,7 @@ abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings :
         }
         var outDir = s.Out ?? Path.Combine("runs", $"eval-{TaskName}-{DateTime.Now:yyyyMMdd-HHmmss}");
         EvalReport.Save(results, Path.Combine(outDir, TaskName));
-        var rows = EvalReport.SummaryRows(results);
-        Console.WriteLine($"{TaskName}: accuracy (%)");
-        var table = new Table();
-        foreach (var h in rows[0]) table.AddColumn(h);
-        foreach (var row in rows.Skip(1)) table.AddRow(row.Select(Markup.Escape).ToArray());
-        AnsiConsole.Write(table);
+        AccuracyTables.Print(results, $"{TaskName}: accuracy (%)");
         var perSample = results.GroupBy(r => r.Model).Select(g => $"{g.Key} {g.Average(r => r.Seconds):F3} s/sample");
         Console.WriteLine($"evaluated in {StatusLine.Time(took)}: {string.Join(", ", perSample)}");
         RunOutputs.Write(outDir, () => EvalPlots.Save(results, outDir, TaskName, s.Depths > 1), new[]
@@ -110,7 +105,7 @@ sealed class EvalPasskeyCommand : EvalCommandBase<EvalSettings>
 {
     protected override string TaskName => "passkey";
     protected override int[] DefaultLengths => new[] { 1024, 2048, 4096 };
-    protected override IReadOnlyList<(IEvalGenerator, int)> Generators(EvalSettings s) => new (IEvalGenerator, int)[] { (new PasskeyGenerator(s.Seed), 10) };
+    protected override IReadOnlyList<(IEvalGenerator, int)> Generators(EvalSettings s) => new (IEvalGenerator, int)[] { (new PasskeyGenerator(s.Seed), PasskeyGenerator.AnswerTokens) };
 }
 
 sealed class EvalNiahCommand : EvalCommandBase<EvalNiahCommand.Settings>

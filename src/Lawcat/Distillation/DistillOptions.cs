@@ -63,6 +63,11 @@ public sealed record PasskeyEvalOptions
     public int Samples { get; init; } = 20;
     /// <summary>Evaluate the teacher too.</summary>
     public bool Teacher { get; init; } = true;
+    /// <summary>
+    /// Seed of the evaluation samples, apart from the training seed so that runs with different training seeds are
+    /// evaluated on identical samples (paired comparisons); <c>lawcat eval passkey --seed</c> with the same value draws the same ones.
+    /// </summary>
+    public int Seed { get; init; }
 }
 
 /// <summary>

@@ -17,8 +17,9 @@ namespace Lawcat.Evaluation;
 /// <param name="Output">The model's decoded continuation.</param>
 /// <param name="Answer">The expected answer(s), joined by " | ".</param>
 /// <param name="Seconds">Wall time of prefill plus decoding.</param>
+/// <param name="NeedleDistance">Prompt tokens after the needle (<see cref="NeedlePosition.Distance"/>); null for tasks without a single needle.</param>
 public sealed record EvalResult(string Model, string Task, int TargetLength, int ActualLength, double? Depth, int Index,
-    double Score, string Output, string Answer, double Seconds);
+    double Score, string Output, string Answer, double Seconds, int? NeedleDistance = null);
 
 /// <summary>What to evaluate: a task generator, the lengths, the depths and the number of samples per cell.</summary>
 /// <param name="Generator">Makes the samples.</param>
@@ -94,7 +95,7 @@ public static class EvalRunner
         var output = tokenizer.Decode(cut >= 0 ? generated.Take(cut) : generated, skipSpecialTokens: true);
         double score = EvalScoring.For(sample.Task).Score(sample, output);
         return new EvalResult(modelName, sample.Task, sample.TargetLength, sample.ActualLength, sample.Depth, sample.Index,
-            score, output, string.Join(" | ", sample.Answers), seconds);
+            score, output, string.Join(" | ", sample.Answers), seconds, NeedlePosition.Locate(tokenizer, sample)?.Distance);
     }
 
     /// <summary>Mean score per (model, target length), in the order they first appear.</summary>
