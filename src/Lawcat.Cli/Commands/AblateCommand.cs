@@ -27,6 +27,9 @@ sealed class AblateCommand : Command<AblateCommand.Settings>
         [CommandOption("--device <DEVICE>"), Description("cpu, cuda or cuda:N (overrides the options).")]
         public string? Device { get; init; }
 
+        [CommandOption("--only <LIST>"), Description("Run only these variants (comma-separated names), e.g. one per process on a large GPU; then run without --only to build the table from the finished variants.")]
+        public string? Only { get; init; }
+
         [CommandOption("--print-commands"), Description("Print each variant's equivalent lawcat distill command line and exit.")]
         public bool PrintCommands { get; init; }
     }
@@ -41,20 +44,33 @@ sealed class AblateCommand : Command<AblateCommand.Settings>
             return 0;
         }
         var folder = s.Out ?? Path.Combine("runs", "ablate-" + Path.GetFileNameWithoutExtension(s.Grid));
+        if (s.Only is not null) return RunOnly(grid, folder, s.Only.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
         var device = Cli.Device(grid.Default.Options.Device);
         var pending = grid.Variants.Where(v => !AblationRunner.IsFinished(folder, v)).ToList();
         AnsiConsole.MarkupLine(Markup.Escape($"grid {s.Grid}: {grid.Variants.Count} variants, {grid.Variants.Count - pending.Count} finished earlier; folder {folder}"));
-        void Log(string m) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]");
-        int total = pending.Sum(v => v.Options.PasskeyEval is { } pe ? pe.LengthMultiples.Length * pe.Samples * (v == grid.Default ? 2 : 1) : 0), done = 0;
         var ctrlC = Cli.CtrlC();
-        var outcome = ProgressView.Run((progress, count) =>
-            new AblationRunner(grid, folder, Log, progress).Run(device, _ => count("passkey evaluation", ++done, total), ctrlC));
+        AblationOutcome outcome;
+        using (var view = ProgressView.Start(pending.SelectMany(v => DistillCommand.Plan(v.Options))))
+            outcome = new AblationRunner(grid, folder, view.Log, view).Run(device, r => view.Sample($"passkey {r.Model}"), ctrlC);
         var files = AblationReport.Save(outcome, w => AnsiConsole.MarkupLine($"[yellow]warning: {Markup.Escape(w)}[/]"));
         Print(outcome);
         AnsiConsole.MarkupLine(Markup.Escape($"table and plots: {string.Join(", ", files.Select(Path.GetFileName))} in {folder}"));
         if (!outcome.Interrupted) return 0;
         AnsiConsole.MarkupLine($"[yellow]interrupted; resume with the same command:[/] {Markup.Escape($"lawcat ablate {s.Grid} --out {folder}")}");
         return 130;
+    }
+
+    /// <summary>Runs the variants named in <paramref name="names"/> into <paramref name="folder"/>, without the table.</summary>
+    static int RunOnly(AblationGrid grid, string folder, string[] names)
+    {
+        var unknown = names.Where(n => grid.Variants.All(v => v.Name != n)).ToList();
+        if (unknown.Count > 0)
+            throw new LawcatException($"--only: no variant named '{unknown[0]}' in {grid.Source}; expected one of: {string.Join(", ", grid.Variants.Select(v => v.Name))}.");
+        var chosen = grid with { Variants = grid.Variants.Where(v => names.Contains(v.Name)).ToList() };
+        void Log(string m) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]");
+        var outcome = new AblationRunner(chosen, folder, Log).Run(Cli.Device(chosen.Default.Options.Device), cancel: Cli.CtrlC());
+        AnsiConsole.MarkupLine(Markup.Escape($"ran {string.Join(", ", names)} in {folder}; run without --only to build the table"));
+        return outcome.Interrupted ? 130 : 0;
     }
 
     /// <summary>The summary table without the changes column (the grid file has them), then what the numbers are.</summary>
