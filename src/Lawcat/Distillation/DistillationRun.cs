@@ -74,7 +74,7 @@ public sealed class DistillationRun
         _log($"converted {conversion.ConvertedLayers.Count} layers to LAWCAT: {conversion.NewParameters:N0} new parameters ({100.0 * conversion.NewParameters / conversion.TotalParameters:F2}% of {conversion.TotalParameters:N0})");
         var data = LoadData(tokenizer);
         _log($"data: {data.TokenCount:N0} tokens, {data.TrainChunks.Count} training and {data.EvalChunks.Count} held-out chunks of {_o.Data.SequenceLength}");
-        var synthetic = _o.Data.PasskeyRatio > 0 ? new PasskeyTrainingSamples(tokenizer, _o.Data.SequenceLength, _o.Seed) : null;
+        var synthetic = PasskeyTrainingSamples.IfTheyFit(tokenizer, _o.Data.SequenceLength, _o.Seed, _o.Data.PasskeyRatio, "data.passkey_ratio", "data.sequence_length", _log);
         var template = new CheckpointState { Options = optionsJson, Teacher = identity };
         using var metrics = new MetricsLog(Path.Combine(_runDir, "metrics.jsonl"));
 
@@ -113,7 +113,7 @@ public sealed class DistillationRun
         long perEpoch = Math.Max((long)_o.Stage1.Steps * _o.Stage1.BatchSize * _o.Stage1.GradientAccumulation,
             (long)_o.Stage2.Steps * _o.Stage2.BatchSize * _o.Stage2.GradientAccumulation);
         long maxTokens = _o.Data.MaxTokens > 0 ? _o.Data.MaxTokens : (perEpoch + _o.Data.EvalChunks + 1) * _o.Data.SequenceLength * 2;
-        return PackedDataset.Build(TrainingText.Documents(files), tokenizer, _o.Data.SequenceLength, _o.Data.EvalChunks, maxTokens);
+        return PackedDataset.Build(TrainingText.Documents(files), tokenizer, _o.Data.SequenceLength, _o.Data.EvalChunks, maxTokens, DataSizeKeys.Distill);
     }
 
     StageResult RunStage1(LlamaModel model, PackedDataset data, PasskeyTrainingSamples? synthetic, Device device, CheckpointState template,
@@ -123,8 +123,8 @@ public sealed class DistillationRun
         model.train();
         var trainable = LawcatConversion.NewParameters(model).ToList();
         return RunStage(1, "stage 1: attention transfer", _o.Stage1, model, trainable, new(), data, synthetic, device, template, metrics, resumeState, resumeTensors,
-            (ids, mask) => StageLosses.AttentionTransfer(model, ids, mask, _o.Stage1.MseWeight),
-            () => EvalLoss(data, device, (ids, mask) => StageLosses.AttentionTransfer(model, ids, mask, _o.Stage1.MseWeight).Loss), null, cancel);
+            batch => StageLosses.AttentionTransfer(model, batch.Ids, batch.Mask, _o.Stage1.MseWeight),
+            () => EvalLoss(data, device, (ids, mask) => StageLosses.AttentionTransfer(model, ids, mask, _o.Stage1.MseWeight)), null, cancel);
     }
 
     StageResult RunStage2(LlamaModel model, PackedDataset data, PasskeyTrainingSamples? synthetic, Device device, CheckpointState template,
@@ -151,7 +151,7 @@ public sealed class DistillationRun
             for (int i = 0; i < adapters.Count; i++) adapters[i].DropoutGenerator = new Generator((ulong)Seeds.Combine(_o.Seed, step, micro, i), device);
         };
         return RunStage(2, "stage 2: fine-tuning", s, model, trainable, frozen, data, synthetic, device, template with { HasLora = s.UseLora }, metrics,
-            resumeState, resumeTensors, Loss, () => EvalLoss(data, device, (ids, mask) => Loss(ids, mask).Loss), seedDropout, cancel);
+            resumeState, resumeTensors, batch => Loss(batch.Ids, batch.Mask), () => EvalLoss(data, device, Loss), seedDropout, cancel);
     }
 
     static Tensor TeacherLogits(LlamaModel model, Tensor ids)
@@ -183,7 +183,7 @@ public sealed class DistillationRun
     StageResult RunStage(int stage, string name, StageOptions o, LlamaModel model, List<(string Name, Parameter Param)> trainable,
         List<(string Name, Parameter Param)> frozen, PackedDataset data,
         PasskeyTrainingSamples? synthetic, Device device, CheckpointState template, MetricsLog metrics, CheckpointState? resumeState,
-        Dictionary<string, Tensor>? resumeTensors, Func<Tensor, Tensor, BatchLoss> loss, Func<double> evaluate, Action<long, int>? beforeMicro,
+        Dictionary<string, Tensor>? resumeTensors, Func<TrainingBatch, BatchLoss> loss, Func<EvalScore> evaluate, Action<long, int>? beforeMicro,
         CancellationToken cancel)
     {
         using var optimizer = new AdamW(trainable, o.LearningRate, weightDecay: o.WeightDecay);
@@ -192,10 +192,7 @@ public sealed class DistillationRun
         DataPosition? position = null;
         if (resumeState is not null && resumeTensors is not null)
         {
-            StudentModel.CopyInto(model, resumeTensors, resumeState.Trainable.Concat(resumeState.Frozen), "resume");
-            optimizer.LoadState(resumeTensors, resumeState.Step);
-            schedule.Restore(resumeState.PlateauFactor, resumeState.BadEvals, resumeState.BestEvalLoss);
-            (start, position) = (resumeState.Step, resumeState.Data);
+            (start, position) = TrainingResume.Restore(model, optimizer, schedule, resumeState, resumeTensors, "resume");
             _log($"{name}: resuming at update {start}");
         }
         var stream = new BatchStream(data, Seeds.Combine(_o.Seed, stage), position, _o.Data.PasskeyRatio, synthetic is null ? null : synthetic.Sample);
@@ -203,7 +200,7 @@ public sealed class DistillationRun
         {
             Stage = stage, Name = name, Options = o, Optimizer = optimizer, Schedule = schedule, Data = stream, Device = device,
             Loss = loss, Evaluate = evaluate, CheckpointEvery = _o.CheckpointEvery, Metrics = metrics, Progress = _progress,
-            BeforeMicroBatch = beforeMicro,
+            BeforeMicroBatch = beforeMicro, Resumed = resumeState,
             StateTemplate = template with { Trainable = trainable.Select(t => t.Name).ToArray(), Frozen = frozen.Select(t => t.Name).ToArray() },
             SaveCheckpoint = (kind, state) => Checkpoint.Save(CheckpointPath(stage, kind), state,
                 trainable.Concat(frozen).Select(t => KeyValuePair.Create(t.Name, (Tensor)t.Param)).Concat(optimizer.StateTensors())),
@@ -216,17 +213,21 @@ public sealed class DistillationRun
         }
     }
 
-    double EvalLoss(PackedDataset data, Device device, Func<Tensor, Tensor, Tensor> loss)
+    /// <summary>The mean loss over the held-out chunks, with the mean of each of its parts logged as <c>eval.PART</c>.</summary>
+    static EvalScore EvalLoss(PackedDataset data, Device device, Func<Tensor, Tensor, BatchLoss> loss)
     {
         using var _ = no_grad();
         double total = 0;
+        var parts = new Dictionary<string, double>();
         foreach (var c in data.EvalChunks)
         {
             using var scope = NewDisposeScope();
             var (ids, mask) = PackedDataset.ToBatch(new[] { data.Chunk(c) }, data.SequenceLength, data.PadId, device);
-            total += loss(ids, mask).item<float>();
+            var batch = loss(ids, mask);
+            total += batch.Loss.item<float>();
+            foreach (var (k, v) in batch.Parts) parts[$"eval.{k}"] = parts.GetValueOrDefault($"eval.{k}") + v / data.EvalChunks.Count;
         }
-        return total / data.EvalChunks.Count;
+        return new EvalScore(total / data.EvalChunks.Count, null, parts);
     }
 
     void RestoreBest(LlamaModel model, int stage)
@@ -243,9 +244,8 @@ public sealed class DistillationRun
         var path = new[] { CheckpointPath(2, "last"), CheckpointPath(1, "last") }.FirstOrDefault(File.Exists)
             ?? throw new LawcatException($"{_runDir}: nothing to resume (no checkpoints/stage1-last.safetensors or stage2-last.safetensors).");
         var (state, tensors) = Checkpoint.Load(path);
-        var diff = OptionsIO.Differences(state.Options, optionsJson);
-        if (diff.Count > 0)
-            throw new LawcatException($"{path}: cannot resume with different options; these differ from the run's:\n  " + string.Join("\n  ", diff));
+        TrainingResume.RequireSameOptions(path, state, optionsJson);
+        MetricsLog.DropAfter(Path.Combine(_runDir, "metrics.jsonl"), state.Stage, state.Step);
         return (state, tensors);
     }
 
