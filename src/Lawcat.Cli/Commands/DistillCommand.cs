@@ -95,8 +95,10 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
         var t = new Table().Title("distillation").AddColumns("", "");
         t.AddRow("teacher", Markup.Escape(teacher));
         t.AddRow("LAWCAT layers", $"{r.Conversion.ConvertedLayers.Count} ({r.Conversion.NewParameters:N0} new parameters)");
-        if (r.Stage1 is not null) t.AddRow("stage 1", $"{r.Stage1.Steps} updates, loss {r.Stage1.LastLoss:G4}, best eval {r.Stage1.BestEvalLoss:G4}");
-        if (r.Stage2 is not null) t.AddRow("stage 2", $"{r.Stage2.Steps} updates, loss {r.Stage2.LastLoss:G4}, best eval {r.Stage2.BestEvalLoss:G4}");
+        static string Stage(StageResult s) =>
+            $"{s.Steps} updates{(s.StoppedEarly ? " (stopped early: the held-out loss had plateaued)" : "")}, loss {s.LastLoss:G4}, best eval {s.BestEvalLoss:G4}";
+        if (r.Stage1 is not null) t.AddRow("stage 1", Markup.Escape(Stage(r.Stage1)));
+        if (r.Stage2 is not null) t.AddRow("stage 2", Markup.Escape(Stage(r.Stage2)));
         t.AddRow("student checkpoint", Markup.Escape(r.Checkpoint));
         t.AddRow("metrics", Markup.Escape(Path.Combine(r.RunDir, "metrics.jsonl")));
         AnsiConsole.Write(t);

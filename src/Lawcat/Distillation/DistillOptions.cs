@@ -134,6 +134,7 @@ public sealed record DistillOptions
             Require(s.GradientAccumulation >= 1, $"{name}.gradient_accumulation", $"must be ≥ 1, got {s.GradientAccumulation}");
             Require(s.LearningRate > 0, $"{name}.learning_rate", $"must be > 0, got {s.LearningRate}");
             Require(s.EvalEvery >= 1, $"{name}.eval_every", $"must be ≥ 1, got {s.EvalEvery}");
+            Require(s.EarlyStopPatience >= 0, $"{name}.early_stop_patience", $"must be ≥ 0 (0 = off), got {s.EarlyStopPatience}");
         }
         Require(Stage2.Lora.Rank >= 1, "stage2.lora.rank", $"must be ≥ 1, got {Stage2.Lora.Rank}");
         Require(Stage2.Lora.Dropout is >= 0 and < 1, "stage2.lora.dropout", $"must be in [0, 1), got {Stage2.Lora.Dropout}");
