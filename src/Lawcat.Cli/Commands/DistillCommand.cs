@@ -113,9 +113,11 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
             return;
         }
         Console.WriteLine($"distilled in {StatusLine.Time(took)}: {r.Conversion.ConvertedLayers.Count} layers converted to LAWCAT ({r.Conversion.NewParameters:N0} new parameters)");
+        static string Stage(StageResult s) =>
+            $"{s.Steps} updates{(s.StoppedEarly ? " (stopped early: the held-out loss had plateaued)" : "")}, loss {s.LastLoss:G4}, best eval {s.BestEvalLoss:G4}";
         var rows = new List<(string, string)> { ("teacher", RunOutputs.Shown(teacher)) };
-        if (r.Stage1 is not null) rows.Add(("stage 1", $"{r.Stage1.Steps} updates, loss {r.Stage1.LastLoss:G4}, best eval {r.Stage1.BestEvalLoss:G4}"));
-        if (r.Stage2 is not null) rows.Add(("stage 2", $"{r.Stage2.Steps} updates, loss {r.Stage2.LastLoss:G4}, best eval {r.Stage2.BestEvalLoss:G4}"));
+        if (r.Stage1 is not null) rows.Add(("stage 1", Stage(r.Stage1)));
+        if (r.Stage2 is not null) rows.Add(("stage 2", Stage(r.Stage2)));
         rows.Add(("student", RunOutputs.Shown(r.Checkpoint)));
         foreach (var (key, value) in rows) Console.WriteLine($"  {key,-8} {value}");
         if (r.Passkey.Count > 0)

@@ -231,7 +231,8 @@ sealed class EvalPplCommand : Command<EvalPplCommand.Settings>
         var folder = s.ModelFolder;
         var tokenizer = BpeTokenizer.FromModelFolder(folder);
         var files = s.Data.Length > 0 ? s.Data : DataFiles.GutenbergBooks().ToArray();
-        var data = Lawcat.Data.PackedDataset.Build(Lawcat.Data.TrainingText.Documents(files), tokenizer, s.SeqLen, s.Chunks, s.MaxTokens);
+        var data = Lawcat.Data.PackedDataset.Build(Lawcat.Data.TrainingText.Documents(files), tokenizer, s.SeqLen, s.Chunks, s.MaxTokens,
+            Lawcat.Data.DataSizeKeys.EvalPpl);
         var table = new Table().Title($"perplexity over {data.EvalChunks.Count} chunks of {s.SeqLen} tokens").AddColumns("model", "nats/token", "perplexity");
         var models = new List<(string, Func<LlamaModel>)> { ("teacher", () => LlamaModel.FromPretrained(folder, dtype, device)) };
         if (s.Student is not null) models.Add(("student", () => StudentModel.Load(s.Student, folder, dtype, device)));

@@ -85,7 +85,7 @@ public sealed class LawcatAttention : DecoderAttention
             var state = ctx.Cache?.GetOrCreate(LayerIndex, () => new LawcatState());
             if (weights && state is null) capture!.Weights[LayerIndex] = AttentionCapture.Keep(AttentionWeights(x, ctx));
             if (state is null && (capture?.RecordLastQueryWeights == true || capture?.RecordLogDecays == true)) RecordDiagnostics(x, ctx, capture);
-            passOn = StudentHeads(x, ctx, state);                                          // [B, T, H*D]
+            passOn = state is null && ctx.Start is not null ? StudentHeadsFrom(x, ctx, ctx.Start) : StudentHeads(x, ctx, state);   // [B, T, H*D]
             if (Mode == LawcatMode.AttentionTransfer || weights)
             {
                 var teacher = TeacherHeads(x, ctx, weights ? capture!.TeacherWeights : null);
@@ -203,6 +203,39 @@ public sealed class LawcatAttention : DecoderAttention
         }
         state?.SetS(s);
         return y.transpose(1, 2).reshape(b, t, (long)_heads * _headDim).to(x.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The student's output [B, T, H*D] for a training forward that starts from <paramref name="start"/> instead of zeros:
+    /// a detached prefix, run without gradients, whose final state and conv tails the rest continues from; and/or a
+    /// noise state (<see cref="StateNoise"/>) in the chosen rows.
+    /// </summary>
+    Tensor StudentHeadsFrom(Tensor x, AttentionContext ctx, RecurrentStart start)
+    {
+        using var scope = NewDisposeScope();
+        using var state = new LawcatState();
+        long p = start.DetachedPrefix, t = x.shape[1];
+        Tensor? head = null;
+        if (p > 0)
+        {
+            using var _ = no_grad();
+            head = StudentHeads(x[.., ..(int)p], ctx.Slice(0, p), state);
+        }
+        var (rest, restCtx) = p > 0 ? (x[.., (int)p..], ctx.Slice(p, t)) : (x, ctx);
+        if (start.NoiseRows is not null) state.SetS(NoiseState(rest, restCtx, start));
+        var tail = StudentHeads(rest, restCtx, state);
+        return (head is null ? tail : cat(new[] { head, tail }, 1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>A noise state for the rows <paramref name="start"/> names, fitted to this layer's keys and values on <paramref name="x"/>.</summary>
+    Tensor NoiseState(Tensor x, AttentionContext ctx, RecurrentStart start)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var f = ComputeFeatures(x, ctx, null);
+        var generator = new Generator((ulong)Training.Seeds.Combine(start.NoiseSeed, LayerIndex), x.device);
+        return StateNoise.Sample(f.K, f.V, f.Valid, start.NoiseRows!, start.NoiseTokens, Options.Normalization == NormalizationKind.Denominator, generator)
+            .MoveToOuterDisposeScope();
     }
 
     /// <summary>

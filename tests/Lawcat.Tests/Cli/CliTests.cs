@@ -152,10 +152,18 @@ public class CliTests
         var text = Path.Combine(dir, "text.txt");
         File.WriteAllLines(text, Enumerable.Range(0, 200).Select(i => $"Line {i}: the cat sat on the mat and looked at the bird."));
         var model = Path.Combine(dir, "model");
-        var r = Lawcat("pretrain", "--out", model, "--device", "cpu", "--set", $"files={JsonSerializer.Serialize(new[] { text })}",
+        // The time limit is up before the first update: a checkpoint at update 0, then --resume trains the rest.
+        var r = Lawcat("pretrain", "--out", model, "--device", "cpu", "--time-limit", "0.001", "--set", $"files={JsonSerializer.Serialize(new[] { text })}",
             "--set", "train.steps=2", "--set", "train.batch_size=2", "--set", "train.warmup_steps=1", "--set", "train.eval_every=2",
             "--set", "hidden_size=32", "--set", "intermediate_size=64", "--set", "layers=1", "--set", "heads=2", "--set", "kv_heads=1",
             "--set", "sequence_length=256", "--set", "eval_chunks=2", "--set", "passkey_eval_samples=1");
+        Assert.True(r.Code == 0, r.Output);
+        var said = System.Text.RegularExpressions.Regex.Replace(r.Output, @"\s+", " ");   // lines wrap at the console width
+        Assert.Contains("stopped at update 0 of 2 (time limit)", said);
+        Assert.Contains($"lawcatpretrain--resume{model}", said.Replace(" ", ""));   // a long path may wrap anywhere
+        Assert.Contains("passkey_ratio 0.5 ignored: 256-token sequences cannot hold a passkey sample", said);
+        AssertUserError(Lawcat("pretrain", "--resume", model, "--set", "train.steps=3"), "train.steps: 2 → 3");
+        r = Lawcat("pretrain", "--resume", model);
         Assert.True(r.Code == 0, r.Output);
         Assert.Contains("model folder:", r.Output);
         Assert.True(File.Exists(Path.Combine(model, "PRETRAIN.md")));
