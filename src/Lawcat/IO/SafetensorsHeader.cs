@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 using System.Text.Json;
 
 namespace Lawcat.IO;
@@ -12,8 +11,6 @@ static class SafetensorsHeader
 {
     /// <summary>The reference implementation's bound on the header length, against headers that would exhaust memory.</summary>
     public const long MaxHeaderBytes = 100_000_000;
-
-    static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Reads the 8-byte length and the header bytes of a file of <paramref name="size"/> bytes.</summary>
     public static byte[] ReadBytes(Stream fs, string path, long size)
@@ -34,7 +31,7 @@ static class SafetensorsHeader
     /// <summary>Parses the header's tensor entries and metadata; the layout is checked by <see cref="CheckLayout"/>.</summary>
     public static (Dictionary<string, SafetensorsEntry> Entries, Dictionary<string, string> Metadata) Parse(byte[] header, string path)
     {
-        CheckUtf8(header, path);
+        StrictUtf8.Check(header, $"{path}: corrupt safetensors header");
         if (header.Length == 0 || header[0] != (byte)'{')
             throw new LawcatException($"{path}: corrupt safetensors header: expected a JSON object starting with '{{' right after the 8-byte length.");
         using var doc = ParseJson(header, path);
@@ -84,12 +81,6 @@ static class SafetensorsHeader
         catch (OverflowException) { throw new LawcatException($"{path}: tensor '{e.Name}': shape {Shape(e.Shape)} of {e.DType} has more bytes than a 64-bit size holds."); }
         if (bits % 8 != 0) throw new LawcatException($"{path}: tensor '{e.Name}': shape {Shape(e.Shape)} of {e.DType} is not a whole number of bytes.");
         return bits / 8;
-    }
-
-    static void CheckUtf8(byte[] header, string path)
-    {
-        try { StrictUtf8.GetCharCount(header); }
-        catch (DecoderFallbackException e) { throw new LawcatException($"{path}: corrupt safetensors header: not valid UTF-8 (at header byte {e.Index}).", e); }
     }
 
     static JsonDocument ParseJson(byte[] header, string path)

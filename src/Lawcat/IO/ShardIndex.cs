@@ -28,7 +28,9 @@ static class ShardIndex
 
     static JsonDocument Parse(string index)
     {
-        try { return JsonDocument.Parse(File.ReadAllBytes(index)); }
+        var bytes = File.ReadAllBytes(index);
+        StrictUtf8.Check(bytes, index);
+        try { return JsonDocument.Parse(bytes); }
         catch (JsonException e) { throw new LawcatException($"{index}: not valid JSON ({Expected}): {e.Message}", e); }
     }
 

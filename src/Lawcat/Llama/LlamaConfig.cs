@@ -85,6 +85,7 @@ public sealed record LlamaConfig
         if (!File.Exists(file)) throw new LawcatException($"{file}: not found; a model folder needs the config.json saved with the weights.");
         var bytes = File.ReadAllBytes(file).AsMemory();
         if (bytes.Span.StartsWith(Utf8Bom)) bytes = bytes[Utf8Bom.Length..];
+        IO.StrictUtf8.Check(bytes.Span, file);
         try
         {
             using var doc = JsonDocument.Parse(bytes);

@@ -94,7 +94,7 @@ public class SafetensorsSpecTests
         var header = System.Text.Encoding.UTF8.GetBytes("""{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""");
         header[3] = 0xFF;
         var e = Refused(SafetensorsBytes.Build(header, new byte[4]));
-        Assert.Contains("not valid UTF-8 (at header byte 3)", e.Message);
+        Assert.Contains("corrupt safetensors header: not valid UTF-8 (at byte 3)", e.Message);
     }
 
     [Fact]
