@@ -43,18 +43,36 @@ sealed class AblateCommand : Command<AblateCommand.Settings>
         var folder = s.Out ?? Path.Combine("runs", "ablate-" + Path.GetFileNameWithoutExtension(s.Grid));
         var device = Cli.Device(grid.Default.Options.Device);
         var pending = grid.Variants.Where(v => !AblationRunner.IsFinished(folder, v)).ToList();
-        AnsiConsole.MarkupLine(Markup.Escape($"grid {s.Grid}: {grid.Variants.Count} variants, {grid.Variants.Count - pending.Count} finished earlier; folder {folder}"));
-        void Log(string m) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]");
-        int total = pending.Sum(v => v.Options.PasskeyEval is { } pe ? pe.LengthMultiples.Length * pe.Samples * (v == grid.Default ? 2 : 1) : 0), done = 0;
+        Console.WriteLine($"grid {s.Grid}: {grid.Variants.Count} variants, {grid.Variants.Count - pending.Count} finished earlier; folder {RunOutputs.Shown(folder)}");
         var ctrlC = Cli.CtrlC();
-        var outcome = ProgressView.Run((progress, count) =>
-            new AblationRunner(grid, folder, Log, progress).Run(device, _ => count("passkey evaluation", ++done, total), ctrlC));
+        AblationOutcome outcome;
+        TimeSpan took;
+        using (var view = ProgressView.Start(pending.SelectMany(Plan)))
+        {
+            outcome = new AblationRunner(grid, folder, view.Log, view).Run(device, (variant, r) => view.Sample($"{variant.Name}: passkey {r.Model}"), ctrlC);
+            took = view.Elapsed;
+        }
+        Console.WriteLine();
         var files = AblationReport.Save(outcome, w => AnsiConsole.MarkupLine($"[yellow]warning: {Markup.Escape(w)}[/]"));
         Print(outcome);
-        AnsiConsole.MarkupLine(Markup.Escape($"table and plots: {string.Join(", ", files.Select(Path.GetFileName))} in {folder}"));
+        Console.WriteLine($"ran for {StatusLine.Time(took)}; table and plots:");
+        foreach (var file in files) Console.WriteLine($"  {RunOutputs.Shown(file)}");
         if (!outcome.Interrupted) return 0;
         AnsiConsole.MarkupLine($"[yellow]interrupted; resume with the same command:[/] {Markup.Escape($"lawcat ablate {s.Grid} --out {folder}")}");
         return 130;
+    }
+
+    /// <summary>A variant's phases for the progress display, named as the runner reports them ("VARIANT: stage 1", "VARIANT: passkey student").</summary>
+    static IEnumerable<JobPhase> Plan(GridVariant v)
+    {
+        var o = v.Options;
+        int seq = o.Data.SequenceLength;
+        if (o.Stage1.Steps > 0) yield return JobPhase.Training($"{v.Name}: stage 1", o.Stage1.Steps, (double)o.Stage1.BatchSize * o.Stage1.GradientAccumulation * seq);
+        if (o.Stage2.Steps > 0) yield return JobPhase.Training($"{v.Name}: stage 2", o.Stage2.Steps, (double)o.Stage2.BatchSize * o.Stage2.GradientAccumulation * seq);
+        if (o.PasskeyEval is not { } pe) yield break;
+        var lengths = pe.LengthMultiples.SelectMany(m => Enumerable.Repeat(m * seq, pe.Samples)).ToList();
+        if (pe.Teacher) yield return JobPhase.Evaluation($"{v.Name}: passkey teacher", lengths);
+        yield return JobPhase.Evaluation($"{v.Name}: passkey student", lengths);
     }
 
     /// <summary>The summary table without the changes column (the grid file has them), then what the numbers are.</summary>
