@@ -166,6 +166,16 @@ public class CliTests
     }
 
     [Fact]
+    public void AblatePrintsEachVariantsCommandAndNamesABadGrid()
+    {
+        var r = Lawcat("ablate", "data/ablations/default.yaml", "--print-commands", "--set", "stage1.steps=7");
+        Assert.True(r.Code == 0, r.Output);
+        Assert.Contains("# no conv\nlawcat distill --set lawcat.conv_on_key=false --set lawcat.conv_on_query=false --set passkey_eval.teacher=false --set stage1.steps=7", r.Output.Replace("\r\n", "\n"));
+        AssertUserError(Lawcat("ablate", "no-such-grid.yaml"), "no-such-grid.yaml", "grid file not found");
+        AssertUserError(Lawcat("ablate", "data/ablations/default.yaml", "--set", "stage1.stepz=3"), "default.yaml", "stage1.stepz");
+    }
+
+    [Fact]
     public void MainJobRunsEndToEndAtASmallScale()
     {
         var run = TestPaths.NewTempDir();
