@@ -80,7 +80,7 @@ sealed class AblateCommand : Command<AblateCommand.Settings>
     {
         var summary = AblationReport.Summary(outcome);
         var columns = summary.Columns.Where(c => c.Name != "changes").ToList();
-        var table = new Table().Title("ablation: passkey accuracy (%) [95% CI] and p against the default");
+        var table = new Table().Title(Markup.Escape("ablation: passkey accuracy (%) [95% CI] and p against the default"));
         foreach (var c in columns) table.AddColumn(Markup.Escape(c.Name));
         for (long i = 0; i < summary.Rows.Count; i++) table.AddRow(columns.Select(c => Markup.Escape(c[i]?.ToString() ?? "")).ToArray());
         AnsiConsole.Write(table);
