@@ -92,7 +92,6 @@ sealed class ProgressView : IProgress<TrainingProgress>, IDisposable
             if (last)
             {
                 Erase();
-                if (!_live) _out.WriteLine(StatusLine.Log(_status));
                 _out.WriteLine(StatusLine.Done(_status, now - _phaseStart));
                 _status = Pending(now);
                 Draw();

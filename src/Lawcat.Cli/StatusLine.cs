@@ -57,14 +57,15 @@ static class StatusLine
         return string.Join("  ", parts);
     }
 
-    /// <summary>The line left behind when a phase ends: what it did and how long it took.</summary>
+    /// <summary>The line left behind when a phase ends: what it did, how long it took, and the job's ETA if work is left.</summary>
     public static string Done(Status s, TimeSpan took)
     {
         var line = $"{s.Name}: {s.Total} {s.Unit} in {Time(took)}";
         var results = new List<string>();
         if (s.Loss is double loss) results.Add($"loss {Number(loss)}");
         if (s.HeldOutLoss is double held) results.Add($"held-out {Number(held)}");
-        return results.Count == 0 ? line : $"{line} ({string.Join(", ", results)})";
+        if (results.Count > 0) line += $" ({string.Join(", ", results)})";
+        return s.Remaining is TimeSpan r && r >= TimeSpan.FromSeconds(1) ? $"{line}; ETA {Time(r)}" : line;
     }
 
     /// <summary>A duration as m:ss under an hour, h:mm:ss above.</summary>
