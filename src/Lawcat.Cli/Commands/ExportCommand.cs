@@ -20,7 +20,7 @@ sealed class ExportCommand : Command<ExportCommand.Settings>
         var outDir = s.Out ?? Path.Combine("runs", $"export-{DateTime.Now:yyyyMMdd-HHmmss}");
         var model = StudentModel.Load(s.Student, s.Model, Cli.DType(s.Dtype), Cli.Device(s.Device));
         StudentModel.Export(model, outDir, s.ModelFolder);
-        AnsiConsole.MarkupLine($"wrote {Markup.Escape(RunOutputs.Shown(outDir))}; load it with LlamaModel.FromPretrained or --model.");
+        Console.WriteLine($"wrote {RunOutputs.Shown(outDir)}; load it with LlamaModel.FromPretrained or --model.");
         return 0;
     }
 }
