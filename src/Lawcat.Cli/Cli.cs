@@ -71,14 +71,15 @@ static class Cli
         return cts.Token;
     }
 
-    /// <summary>Parses a comma list of lengths like "512,1k,2k" (k = 1024) given to <paramref name="option"/>.</summary>
-    public static int[] Lengths(string text, string option) =>
+    /// <summary>Parses a comma list of lengths like "512,1k,2k" (k = <paramref name="kilo"/>, 1024 unless a benchmark names
+    /// its lengths in thousands) given to <paramref name="option"/>.</summary>
+    public static int[] Lengths(string text, string option, int kilo = 1024) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(x =>
         {
             var k = x.EndsWith("k", StringComparison.OrdinalIgnoreCase);
             if (!double.TryParse(k ? x[..^1] : x, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) || v < 0)
                 throw new LawcatException($"{option}: '{x}' is not a length (e.g. 512, 1k, 2k).");
-            return (int)(k ? v * 1024 : v);
+            return (int)(k ? v * kilo : v);
         }).ToArray();
 
     /// <summary>A count in thousands, millions or billions with three significant digits (3.28 million), or as is below 1,000.</summary>

@@ -71,7 +71,7 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
     }
 
     /// <summary>The job's phases for the progress display: the stages that run, then passkey evaluation per model.</summary>
-    static List<JobPhase> Plan(DistillOptions o)
+    internal static List<JobPhase> Plan(DistillOptions o)
     {
         var plan = new List<JobPhase>();
         int seq = o.Data.SequenceLength;
@@ -113,20 +113,18 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
             return;
         }
         Console.WriteLine($"distilled in {StatusLine.Time(took)}: {r.Conversion.ConvertedLayers.Count} layers converted to LAWCAT ({r.Conversion.NewParameters:N0} new parameters)");
+        static string Stage(StageResult s) =>
+            $"{s.Steps} updates{(s.StoppedEarly ? " (stopped early: the held-out loss had plateaued)" : "")}, loss {s.LastLoss:G4}, best eval {s.BestEvalLoss:G4}";
         var rows = new List<(string, string)> { ("teacher", RunOutputs.Shown(teacher)) };
-        if (r.Stage1 is not null) rows.Add(("stage 1", $"{r.Stage1.Steps} updates, loss {r.Stage1.LastLoss:G4}, best eval {r.Stage1.BestEvalLoss:G4}"));
-        if (r.Stage2 is not null) rows.Add(("stage 2", $"{r.Stage2.Steps} updates, loss {r.Stage2.LastLoss:G4}, best eval {r.Stage2.BestEvalLoss:G4}"));
+        if (r.Stage1 is not null) rows.Add(("stage 1", Stage(r.Stage1)));
+        if (r.Stage2 is not null) rows.Add(("stage 2", Stage(r.Stage2)));
         rows.Add(("student", RunOutputs.Shown(r.Checkpoint)));
         foreach (var (key, value) in rows) Console.WriteLine($"  {key,-8} {value}");
         if (r.Passkey.Count > 0)
         {
             Console.WriteLine();
-            Console.WriteLine($"passkey retrieval accuracy (%), distilled at {o.Data.SequenceLength} tokens:");
-            var summary = EvalReport.SummaryRows(r.Passkey);
-            var p = new Table();
-            foreach (var h in summary[0]) p.AddColumn(h);
-            foreach (var row in summary.Skip(1)) p.AddRow(row.Select(Markup.Escape).ToArray());
-            AnsiConsole.Write(p);
+            AccuracyTables.Print(r.Passkey, $"passkey retrieval accuracy (%), distilled at {o.Data.SequenceLength} tokens");
+            Console.WriteLine($"the same samples: lawcat eval passkey --seed {o.PasskeyEval!.Seed}");
         }
         RunOutputs.Write(r.RunDir,
             () => TrainingFigures.Save(r.RunDir).Concat(r.Passkey.Count == 0 ? Array.Empty<string>() : EvalPlots.Save(r.Passkey, r.RunDir, "passkey", depthGrid: false)),

@@ -214,16 +214,61 @@ public static class Charts
         return (Math.Round(v / unit) * unit).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Accuracy (%) against prompt length, one line per model (and task when there are several).</summary>
-    public static Plot AccuracyByLength(IReadOnlyList<EvalResult> results, string title)
+    /// <summary>
+    /// Lines with markers as <see cref="Lines"/> draws them, each point with an error bar from
+    /// <see cref="IntervalSeries.Low"/> to <see cref="IntervalSeries.High"/> in its line's colour.
+    /// </summary>
+    public static Plot LinesWithIntervals(IReadOnlyList<IntervalSeries> series, string title, string xLabel, string yLabel, bool logX = false)
     {
-        bool manyTasks = results.Select(r => r.Task).Distinct().Count() > 1;
-        var series = results.GroupBy(r => (r.Model, r.Task)).Select(g =>
+        var plt = Lines(series.Select(s => (s.Name, s.X, s.Y)), title, xLabel, yLabel, logX);
+        var lines = plt.GetPlottables().OfType<ScottPlot.Plottables.Scatter>().ToList();
+        for (int i = 0; i < lines.Count; i++)
         {
-            var points = g.GroupBy(r => r.TargetLength).OrderBy(p => p.Key).ToList();
-            return (manyTasks ? $"{g.Key.Model} {g.Key.Task}" : g.Key.Model, points.Select(p => (double)p.Key).ToArray(), points.Select(p => p.Average(r => r.Score) * 100).ToArray());
-        });
-        var plt = Lines(series, title, "prompt length (tokens)", "accuracy (%)", logX: true);
+            var points = lines[i].Data.GetScatterPoints();
+            var (ys, low, high) = (series[i].Y, series[i].Low, series[i].High);
+            var bars = plt.Add.ErrorBar(points.Select(p => p.X).ToArray(), ys, new double[ys.Length]);
+            bars.YErrorNegative = ys.Zip(low, (y, l) => y - l).ToArray();
+            bars.YErrorPositive = ys.Zip(high, (y, h) => h - y).ToArray();
+            bars.Color = lines[i].Color;
+        }
+        return plt;
+    }
+
+    /// <summary>
+    /// Accuracy (%) against prompt length, one line per model (and task when there are several), each point with its
+    /// Wilson 95% interval; the legend gives each line's samples per point.
+    /// </summary>
+    public static Plot AccuracyByLength(IReadOnlyList<EvalResult> results, string title) =>
+        Accuracy(AccuracyTable.ByLength(results), title + " (95% Wilson intervals)", "prompt length (tokens)", r => r.Order, logX: true);
+
+    /// <summary>
+    /// Accuracy (%) by needle-distance bin (prompt tokens after the needle), one line per model and task, each point with
+    /// its Wilson 95% interval, at the bin's upper edge on a log axis.
+    /// </summary>
+    public static Plot AccuracyByDistance(IReadOnlyList<EvalResult> results, string title)
+    {
+        var withNeedle = results.Where(r => r.NeedleDistance is not null).ToList();
+        var edges = withNeedle.Count == 0 ? new List<DistanceBin>()
+            : DistanceBins.For(withNeedle.Select(r => r.TargetLength), withNeedle.Max(r => r.NeedleDistance!.Value)).ToList();
+        return Accuracy(AccuracyTable.ByDistance(results), title + " (95% Wilson intervals)", "needle distance: tokens after the needle (bin's upper edge)",
+            r => edges.First(b => b.Low == r.Order).High, logX: true);
+    }
+
+    static Plot Accuracy(IReadOnlyList<AccuracyRow> rows, string title, string xLabel, Func<AccuracyRow, double> x, bool logX)
+    {
+        bool manyTasks = rows.Select(r => r.Task).Distinct().Count() > 1;
+        var series = rows.SelectMany(r => r.Models.Select(m => (Row: r, m.Model, m.Accuracy)))
+            .GroupBy(c => (c.Model, c.Row.Task))
+            .Select(g =>
+            {
+                var points = g.OrderBy(c => x(c.Row)).ToList();
+                var counts = points.Select(c => c.Accuracy.Trials).Distinct().Order().ToList();
+                var n = counts.Count == 1 ? $"n={counts[0]}" : $"n={counts[0]}–{counts[^1]}";
+                return new IntervalSeries($"{(manyTasks ? $"{g.Key.Model} {g.Key.Task}" : g.Key.Model)} ({n})",
+                    points.Select(c => x(c.Row)).ToArray(), points.Select(c => c.Accuracy.Rate * 100).ToArray(),
+                    points.Select(c => c.Accuracy.Wilson95.Low * 100).ToArray(), points.Select(c => c.Accuracy.Wilson95.High * 100).ToArray());
+            }).ToList();
+        var plt = LinesWithIntervals(series, title, xLabel, "accuracy (%)", logX);
         plt.Axes.SetLimitsY(-5, 105);
         return plt;
     }
@@ -279,16 +324,26 @@ public static class Charts
     }
 }
 
+/// <summary>One line of <see cref="Charts.LinesWithIntervals"/>: points and the interval around each.</summary>
+/// <param name="Name">Legend text.</param>
+/// <param name="X">x values.</param>
+/// <param name="Y">y values.</param>
+/// <param name="Low">Lower end of each point's interval.</param>
+/// <param name="High">Upper end of each point's interval.</param>
+public sealed record IntervalSeries(string Name, double[] X, double[] Y, double[] Low, double[] High);
+
 /// <summary>The standard plots of an evaluation run.</summary>
 public static class EvalPlots
 {
     /// <summary>
-    /// Writes accuracy-vs-length and, when the samples sit on a depth grid, one depth × length heatmap per model and
-    /// task into <paramref name="dir"/>.
+    /// Writes accuracy by length, accuracy by needle distance (when samples have a needle) and, when the samples sit on
+    /// a depth grid, one depth × length heatmap per model and task into <paramref name="dir"/>.
     /// </summary>
     public static List<string> Save(IReadOnlyList<EvalResult> results, string dir, string name, bool depthGrid)
     {
         var files = new List<string> { Charts.Save(Charts.AccuracyByLength(results, $"{name}: accuracy by length"), Path.Combine(dir, $"{name}-accuracy.png")) };
+        if (results.Any(r => r.NeedleDistance is not null))
+            files.Add(Charts.Save(Charts.AccuracyByDistance(results, $"{name}: accuracy by needle distance"), Path.Combine(dir, $"{name}-distance.png")));
         if (depthGrid)
             foreach (var g in results.GroupBy(r => (r.Model, r.Task)))
                 files.Add(Charts.Save(Charts.DepthLengthHeatmap(g.ToList(), $"{g.Key.Task}: {g.Key.Model}"), Path.Combine(dir, $"{name}-{g.Key.Task}-{g.Key.Model}-heatmap.png")));

@@ -81,7 +81,13 @@ public static class HtmlReport
     static void Evaluation(StringBuilder body, string name, List<EvalResult> results)
     {
         body.Append($"<h2>Evaluation: {Encode(name)}</h2>\n").Append(Tables.Html(EvalReport.Summary(results))).Append('\n');
+        body.Append($"<p>{Encode(AccuracyTable.Legend)}.</p>\n");
         body.Append(Image(Charts.AccuracyByLength(results, $"{name}: accuracy by length")));
+        if (results.Any(r => r.NeedleDistance is not null))
+        {
+            body.Append("<h3>By needle distance (prompt tokens after the needle)</h3>\n").Append(Tables.Html(EvalReport.DistanceSummary(results))).Append('\n');
+            body.Append(Image(Charts.AccuracyByDistance(results, $"{name}: accuracy by needle distance")));
+        }
         foreach (var cell in results.GroupBy(r => (r.Model, r.Task)))
             if (EvalPlots.OnDepthGrid(cell.ToList()))
                 body.Append(Image(Charts.DepthLengthHeatmap(cell.ToList(), $"{cell.Key.Task}: {cell.Key.Model}")));
