@@ -95,7 +95,9 @@ public static class Charts
         plt.Title(title);
         plt.Axes.Bottom.Label.Text = xLabel;
         plt.Axes.Left.Label.Text = yLabel;
-        plt.ShowLegend(Edge.Right);   // beside the data: inside, it covers the points in a corner (e.g. accuracy 0 at the longest length)
+        // Off the data: inside, a legend covers points in a corner (e.g. accuracy 0 at the longest length). Below, a few
+        // entries keep the plot as wide as its title; many go beside it, where a column of them fits.
+        plt.ShowLegend(series.Count > 4 ? Edge.Right : Edge.Bottom);
         return plt;
     }
 
