@@ -47,14 +47,20 @@ sealed class AblateCommand : Command<AblateCommand.Settings>
         if (s.Only is not null) return RunOnly(grid, folder, s.Only.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
         var device = Cli.Device(grid.Default.Options.Device);
         var pending = grid.Variants.Where(v => !AblationRunner.IsFinished(folder, v)).ToList();
-        AnsiConsole.MarkupLine(Markup.Escape($"grid {s.Grid}: {grid.Variants.Count} variants, {grid.Variants.Count - pending.Count} finished earlier; folder {folder}"));
+        Console.WriteLine($"grid {s.Grid}: {grid.Variants.Count} variants, {grid.Variants.Count - pending.Count} finished earlier; folder {RunOutputs.Shown(folder)}");
         var ctrlC = Cli.CtrlC();
         AblationOutcome outcome;
-        using (var view = ProgressView.Start(pending.SelectMany(v => DistillCommand.Plan(v.Options))))
-            outcome = new AblationRunner(grid, folder, view.Log, view).Run(device, r => view.Sample($"passkey {r.Model}"), ctrlC);
+        TimeSpan took;
+        using (var view = ProgressView.Start(pending.SelectMany(Plan)))
+        {
+            outcome = new AblationRunner(grid, folder, view.Log, view).Run(device, (variant, r) => view.Sample($"{variant.Name}: passkey {r.Model}"), ctrlC);
+            took = view.Elapsed;
+        }
+        Console.WriteLine();
         var files = AblationReport.Save(outcome, w => AnsiConsole.MarkupLine($"[yellow]warning: {Markup.Escape(w)}[/]"));
         Print(outcome);
-        AnsiConsole.MarkupLine(Markup.Escape($"table and plots: {string.Join(", ", files.Select(Path.GetFileName))} in {folder}"));
+        Console.WriteLine($"ran for {StatusLine.Time(took)}; table and plots:");
+        foreach (var file in files) Console.WriteLine($"  {RunOutputs.Shown(file)}");
         if (!outcome.Interrupted) return 0;
         AnsiConsole.MarkupLine($"[yellow]interrupted; resume with the same command:[/] {Markup.Escape($"lawcat ablate {s.Grid} --out {folder}")}");
         return 130;
@@ -73,12 +79,25 @@ sealed class AblateCommand : Command<AblateCommand.Settings>
         return outcome.Interrupted ? 130 : 0;
     }
 
+    /// <summary>A variant's phases for the progress display, named as the runner reports them ("VARIANT: stage 1", "VARIANT: passkey student").</summary>
+    static IEnumerable<JobPhase> Plan(GridVariant v)
+    {
+        var o = v.Options;
+        int seq = o.Data.SequenceLength;
+        if (o.Stage1.Steps > 0) yield return JobPhase.Training($"{v.Name}: stage 1", o.Stage1.Steps, (double)o.Stage1.BatchSize * o.Stage1.GradientAccumulation * seq);
+        if (o.Stage2.Steps > 0) yield return JobPhase.Training($"{v.Name}: stage 2", o.Stage2.Steps, (double)o.Stage2.BatchSize * o.Stage2.GradientAccumulation * seq);
+        if (o.PasskeyEval is not { } pe) yield break;
+        var lengths = pe.LengthMultiples.SelectMany(m => Enumerable.Repeat(m * seq, pe.Samples)).ToList();
+        if (pe.Teacher) yield return JobPhase.Evaluation($"{v.Name}: passkey teacher", lengths);
+        yield return JobPhase.Evaluation($"{v.Name}: passkey student", lengths);
+    }
+
     /// <summary>The summary table without the changes column (the grid file has them), then what the numbers are.</summary>
     static void Print(AblationOutcome outcome)
     {
         var summary = AblationReport.Summary(outcome);
         var columns = summary.Columns.Where(c => c.Name != "changes").ToList();
-        var table = new Table().Title("ablation: passkey accuracy (%) [95% CI] and p against the default");
+        var table = new Table().Title(Markup.Escape("ablation: passkey accuracy (%) [95% CI] and p against the default"));
         foreach (var c in columns) table.AddColumn(Markup.Escape(c.Name));
         for (long i = 0; i < summary.Rows.Count; i++) table.AddRow(columns.Select(c => Markup.Escape(c[i]?.ToString() ?? "")).ToArray());
         AnsiConsole.Write(table);

@@ -71,7 +71,7 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
     }
 
     /// <summary>The job's phases for the progress display: the stages that run, then passkey evaluation per model.</summary>
-    internal static List<JobPhase> Plan(DistillOptions o)
+    static List<JobPhase> Plan(DistillOptions o)
     {
         var plan = new List<JobPhase>();
         int seq = o.Data.SequenceLength;

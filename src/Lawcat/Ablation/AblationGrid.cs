@@ -33,6 +33,7 @@ public sealed record AblationGrid(string Source, IReadOnlyList<GridVariant> Vari
     /// </summary>
     public static AblationGrid Load(string path, IEnumerable<string>? sets = null)
     {
+        if (!File.Exists(path)) throw new LawcatException($"{path}: grid file not found (e.g. data/ablations/default.yaml).");
         var root = OptionsIO.ReadFile(path);
         foreach (var key in root.Select(kv => kv.Key))
             if (key is not ("base" or "variants")) throw new LawcatException($"{path}: unknown key '{key}'; a grid has 'base' (options) and 'variants' (name → settings).");

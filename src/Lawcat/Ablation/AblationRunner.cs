@@ -54,8 +54,11 @@ public sealed class AblationRunner(AblationGrid grid, string folder, Action<stri
     /// <summary>Whether <paramref name="variant"/> has finished in <paramref name="gridFolder"/>.</summary>
     public static bool IsFinished(string gridFolder, GridVariant variant) => File.Exists(Path.Combine(VariantFolder(gridFolder, variant), ResultFile));
 
-    /// <summary>Runs (or reads back) every variant on <paramref name="device"/>; stops early, resumable, when <paramref name="cancel"/> fires.</summary>
-    public AblationOutcome Run(Device device, Action<EvalResult>? onEvalSample = null, CancellationToken cancel = default)
+    /// <summary>
+    /// Runs (or reads back) every variant on <paramref name="device"/>; stops early, resumable, when <paramref name="cancel"/>
+    /// fires. <paramref name="onEvalSample"/> hears of every evaluated sample with the variant it belongs to.
+    /// </summary>
+    public AblationOutcome Run(Device device, Action<GridVariant, EvalResult>? onEvalSample = null, CancellationToken cancel = default)
     {
         Directory.CreateDirectory(folder);
         EvalReport.WriteText(Path.Combine(folder, "grid.json"), Describe().ToJsonString(Json));
@@ -70,7 +73,7 @@ public sealed class AblationRunner(AblationGrid grid, string folder, Action<stri
         return new AblationOutcome(grid, folder, outcomes, false);
     }
 
-    VariantOutcome? RunVariant(GridVariant variant, Device device, Action<EvalResult>? onEvalSample, CancellationToken cancel)
+    VariantOutcome? RunVariant(GridVariant variant, Device device, Action<GridVariant, EvalResult>? onEvalSample, CancellationToken cancel)
     {
         var dir = VariantFolder(folder, variant);
         bool resume = new[] { "stage1-last", "stage2-last" }.Any(k => File.Exists(Path.Combine(dir, "checkpoints", k + ".safetensors")));
@@ -80,7 +83,8 @@ public sealed class AblationRunner(AblationGrid grid, string folder, Action<stri
         var clock = Stopwatch.StartNew();
         var named = progress is null ? null : new Progress(p => progress.Report(p with { Stage = $"{variant.Name}: {p.Stage}" }));
         DistillResult result;
-        try { result = new DistillationRun(variant.Options, dir, named, log).Run(device, resume, onEvalSample, cancel); }
+        Action<EvalResult>? onSample = onEvalSample is null ? null : r => onEvalSample(variant, r);
+        try { result = new DistillationRun(variant.Options, dir, named, log).Run(device, resume, onSample, cancel); }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return null; }   // during evaluation: its checkpoints stay
         if (result.Interrupted) return null;
         var summary = new VariantSummary(result.Conversion.NewParameters, result.Checkpoint, clock.Elapsed.TotalSeconds);

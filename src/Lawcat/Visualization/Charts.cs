@@ -275,17 +275,19 @@ public static class Charts
         return plt;
     }
 
-    /// <summary>The needle-in-a-haystack heatmap: accuracy per depth (rows, 0 at the top) and length (columns).</summary>
+    /// <summary>The needle-in-a-haystack heatmap: accuracy per depth (rows, 0 at the top) and length (columns); the title gives the samples per cell.</summary>
     public static Plot DepthLengthHeatmap(IReadOnlyList<EvalResult> results, string title)
     {
         var lengths = results.Select(r => r.TargetLength).Distinct().OrderBy(x => x).ToList();
         var depths = results.Where(r => r.Depth is not null).Select(r => Math.Round(r.Depth!.Value, 3)).Distinct().OrderBy(x => x).ToList();
         var data = new double[depths.Count, lengths.Count];
+        var counts = new SortedSet<int>();
         for (int d = 0; d < depths.Count; d++)
             for (int l = 0; l < lengths.Count; l++)
             {
                 var cell = results.Where(r => r.TargetLength == lengths[l] && r.Depth is double v && Math.Round(v, 3) == depths[d]).ToList();
                 data[d, l] = cell.Count == 0 ? double.NaN : cell.Average(r => r.Score) * 100;
+                if (cell.Count > 0) counts.Add(cell.Count);
             }
         var plt = new Plot();
         var hm = plt.Add.Heatmap(data);   // row 0 (the shallowest depth) is drawn at the top
@@ -296,7 +298,7 @@ public static class Charts
         plt.Axes.Left.SetTicks(Enumerable.Range(0, depths.Count).Select(i => (double)(depths.Count - 1 - i)).ToArray(), depths.Select(d => $"{d * 100:F0}%").ToArray());
         plt.Axes.Bottom.Label.Text = "prompt length (tokens)";
         plt.Axes.Left.Label.Text = "needle depth";
-        plt.Title(title);
+        plt.Title(counts.Count == 0 ? title : $"{title} (n={string.Join("/", counts)} per cell)");
         return plt;
     }
 

@@ -99,7 +99,7 @@ public class CliTests
     {
         var r = Lawcat("distill", "--print-options", "--set", "stage1.steps=7");
         Assert.Equal(0, r.Code);
-        Assert.Contains("\"sequence_length\": 512", r.Output);
+        Assert.Contains("\"sequence_length\": 1024", r.Output);
         Assert.Contains("\"steps\": 7", r.Output);
         Assert.Contains("\"mse_weight\": 1000", r.Output);
     }
@@ -174,14 +174,24 @@ public class CliTests
     }
 
     [Fact]
+    public void AblatePrintsEachVariantsCommandAndNamesABadGrid()
+    {
+        var r = Lawcat("ablate", "data/ablations/default.yaml", "--print-commands", "--set", "stage1.steps=7");
+        Assert.True(r.Code == 0, r.Output);
+        Assert.Contains("# no conv\nlawcat distill --set lawcat.conv_on_key=false --set lawcat.conv_on_query=false --set passkey_eval.teacher=false --set stage1.steps=7", r.Output.Replace("\r\n", "\n"));
+        AssertUserError(Lawcat("ablate", "no-such-grid.yaml"), "no-such-grid.yaml", "grid file not found");
+        AssertUserError(Lawcat("ablate", "data/ablations/default.yaml", "--set", "stage1.stepz=3"), "default.yaml", "stage1.stepz");
+    }
+
+    [Fact]
     public void MainJobRunsEndToEndAtASmallScale()
     {
         var run = TestPaths.NewTempDir();
-        var r = Lawcat("distill", "--out", run, "--set", "stage1.steps=2", "--set", "stage2.steps=1", "--set", "data.sequence_length=128",
-            "--set", "data.max_tokens=20000", "--set", "passkey_eval.samples=1", "--set", "passkey_eval.length_multiples=[2,4]");
+        var r = Lawcat("distill", "--out", run, "--set", "stage1.steps=2", "--set", "stage2.steps=1", "--set", "data.sequence_length=256",
+            "--set", "data.max_tokens=20000", "--set", "passkey_eval.samples=1", "--set", "passkey_eval.length_multiples=[4]");
         Assert.True(r.Code == 0, r.Output);
-        Assert.Contains("passkey retrieval accuracy (%), distilled at 128", r.Output);
-        Assert.Matches("passkey +│ 256 +│ 100.0", r.Output);
+        Assert.Contains("passkey retrieval accuracy (%), distilled at 256", r.Output);
+        Assert.Matches("passkey +│ 1024 +│ 100.0", r.Output);
         Assert.True(File.Exists(Path.Combine(run, "passkey.csv")));
         Assert.True(File.Exists(Path.Combine(run, "checkpoints", "stage2-last.safetensors")));
         // The run folder holds its figures and report, and the output says where.
@@ -194,7 +204,7 @@ public class CliTests
 
         // eval passkey with its default seed draws the samples distill evaluated, and the models answer them alike.
         var evalDir = Path.Combine(run, "eval");
-        var e = Lawcat("eval", "passkey", "--student", Path.Combine(run, "checkpoints", "stage2-last.safetensors"), "--lengths", "256,512", "--samples", "1", "--out", evalDir);
+        var e = Lawcat("eval", "passkey", "--student", Path.Combine(run, "checkpoints", "stage2-last.safetensors"), "--lengths", "1024", "--samples", "1", "--out", evalDir);
         Assert.True(e.Code == 0, e.Output);
         static string[] Samples(string folder) => EvalReport.Load(Path.Combine(folder, "passkey.json"))
             .Select(x => $"{x.Model} {x.TargetLength} {x.ActualLength} {x.Index} {x.Answer} {x.NeedleDistance} {x.Score} {x.Output}").Order().ToArray();
