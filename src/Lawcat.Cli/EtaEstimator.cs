@@ -2,7 +2,8 @@ namespace Lawcat.Cli;
 
 /// <summary>
 /// Time left in a job of planned phases: the current phase's remaining tokens at its measured rate (seconds per token
-/// since its first unit, so one slow unit moves it by little), plus the phases still to come at that same rate.
+/// since its first unit, so one slow unit moves it by little), plus the phases still to come at the median rate of the
+/// current phase's units (a stage's occasional held-out evaluation is not the speed of the phases after it).
 /// Between reports the estimate counts down for as long as the next unit is expected to take, then holds: a slow unit
 /// does not drive it to zero, and the next report corrects it.
 /// </summary>
@@ -13,6 +14,7 @@ sealed class EtaEstimator
     int _reports;
     double? _rate, _estimate, _phaseEstimate;
     double _nextUnit, _nextPhaseUnit;
+    readonly List<double> _unitRates = new();
 
     /// <summary>An estimator for <paramref name="plan"/>, the job's phases in the order they run, at time 0.</summary>
     public EtaEstimator(IEnumerable<JobPhase> plan) => _phases = plan.ToList();
@@ -54,6 +56,7 @@ sealed class EtaEstimator
         _phaseStart = Current >= 0 ? _lastAt : 0;   // a phase starts when the one before it reported last
         Current = index;
         _reports = 0;
+        _unitRates.Clear();
     }
 
     void Measure(JobPhase phase, long done, double now)
@@ -65,17 +68,29 @@ sealed class EtaEstimator
             double unit = work - phase.WorkThrough(done - 1);   // the first report in a phase follows one unit of this process's work
             _rate = unit > 0 ? (now - _phaseStart) / unit : null;
         }
-        else if (work > _firstWork) _rate = (now - _firstAt) / (work - _firstWork);
+        else if (work > _firstWork)
+        {
+            _rate = (now - _firstAt) / (work - _firstWork);
+            if (work > _lastWork) _unitRates.Add((now - _lastAt) / (work - _lastWork));
+        }
         (_lastAt, _lastWork) = (now, work);
         _reports++;
         if (_rate is not double rate) return;
+        double laterRate = _unitRates.Count == 0 ? rate : Median(_unitRates);
         double phaseLeft = rate * (phase.WorkThrough(phase.Units) - work);
-        double later = _phases.Skip(Current + 1).Sum(p => p.WorkThrough(p.Units)) * rate;
+        double later = _phases.Skip(Current + 1).Sum(p => p.WorkThrough(p.Units)) * laterRate;
         _phaseEstimate = phaseLeft;
         _estimate = phaseLeft + later;
         _nextUnit = done < phase.Units ? rate * phase.Work[(int)done] : 0;
         var next = _phases.Skip(Current + 1).FirstOrDefault(p => p.Units > 0);
-        _nextPhaseUnit = done < phase.Units ? _nextUnit : next is null ? 0 : rate * next.Work[0];
+        _nextPhaseUnit = done < phase.Units ? _nextUnit : next is null ? 0 : laterRate * next.Work[0];
+    }
+
+    static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        int mid = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
     /// <summary>Seconds left in the whole job at <paramref name="now"/>, or null before anything was measured.</summary>

@@ -23,11 +23,13 @@ app.Configure(config =>
         eval.AddCommand<EvalBabilongCommand>("babilong").WithDescription("BABILong QA2/QA3.");
         eval.AddCommand<EvalPplCommand>("ppl").WithDescription("Perplexity on held-out text.");
     });
+#if LAWCAT_NOTEBOOKS
     config.AddBranch("notebook", notebook =>
     {
         notebook.SetDescription("Run the C# notebooks without an editor.");
         notebook.AddCommand<NotebookRunCommand>("run").WithDescription("Run a notebook headlessly and write it with its outputs; exit code 1 on a failing cell.");
     });
+#endif
     config.AddBranch("bench", bench =>
     {
         bench.SetDescription("Speed and memory benchmarks.");

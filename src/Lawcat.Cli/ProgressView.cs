@@ -28,6 +28,7 @@ sealed class ProgressView : IProgress<TrainingProgress>, IDisposable
     Status? _status;
     TimeSpan _phaseStart, _lastReport, _lastLine = TimeSpan.MinValue;
     double? _tokensPerSecond;
+    string? _training;
     bool _drawn;
 
     ProgressView(IEnumerable<JobPhase> plan, TextWriter output, bool live, bool unicode)
@@ -55,7 +56,9 @@ sealed class ProgressView : IProgress<TrainingProgress>, IDisposable
     /// <summary>A training update finished.</summary>
     public void Report(TrainingProgress p)
     {
-        _tokensPerSecond = _tokensPerSecond is double avg && p.Step > 1 ? 0.7 * avg + 0.3 * p.TokensPerSecond : p.TokensPerSecond;
+        // A moving average: one update's throughput swings with the machine's load; a new stage starts afresh.
+        _tokensPerSecond = _tokensPerSecond is double avg && p.Stage == _training ? 0.7 * avg + 0.3 * p.TokensPerSecond : p.TokensPerSecond;
+        _training = p.Stage;
         Update(p.Stage, p.Step, p.TotalSteps, p.Loss, p.EvalLoss, _tokensPerSecond);
     }
 
@@ -92,7 +95,6 @@ sealed class ProgressView : IProgress<TrainingProgress>, IDisposable
             if (last)
             {
                 Erase();
-                if (!_live) _out.WriteLine(StatusLine.Log(_status));
                 _out.WriteLine(StatusLine.Done(_status, now - _phaseStart));
                 _status = Pending(now);
                 Draw();

@@ -30,7 +30,7 @@ static class StatusLine
         if (s.HeldOutLoss is double held) fields.Add(($"held-out {Number(held)}", 2));
         if (s.TokensPerSecond is double tps) fields.Add(($"{tps.ToString("N0", CultureInfo.InvariantCulture)} tok/s", 3));
         fields.Add(($"{Time(s.Elapsed)} elapsed", 4));
-        if (s.PhaseRemaining is TimeSpan p && s.Remaining is TimeSpan all && all - p > TimeSpan.FromSeconds(1)) fields.Add(($"this {Noun(s)} {Time(p)}", 5));
+        if (PhaseWorthShowing(s) is TimeSpan p) fields.Add(($"this {Noun(s)} {Time(p)}", 5));
         fields.Add((eta, 0));
         string Join(IEnumerable<string> parts) => string.Join("  ", parts);
         for (int keep = 5; keep >= 0; keep--)
@@ -53,18 +53,19 @@ static class StatusLine
         if (s.HeldOutLoss is double held) parts.Add($"held-out {Number(held)}");
         if (s.TokensPerSecond is double tps) parts.Add($"{tps.ToString("N0", CultureInfo.InvariantCulture)} tok/s");
         parts.Add($"elapsed {Time(s.Elapsed)}");
-        if (s.Remaining is TimeSpan r) parts.Add($"ETA {Time(r)}" + (s.PhaseRemaining is TimeSpan p && r - p > TimeSpan.FromSeconds(1) ? $" (this {Noun(s)} {Time(p)})" : ""));
+        if (s.Remaining is TimeSpan r) parts.Add($"ETA {Time(r)}" + (PhaseWorthShowing(s) is TimeSpan p ? $" (this {Noun(s)} {Time(p)})" : ""));
         return string.Join("  ", parts);
     }
 
-    /// <summary>The line left behind when a phase ends: what it did and how long it took.</summary>
+    /// <summary>The line left behind when a phase ends: what it did, how long it took, and the job's ETA if work is left.</summary>
     public static string Done(Status s, TimeSpan took)
     {
         var line = $"{s.Name}: {s.Total} {s.Unit} in {Time(took)}";
         var results = new List<string>();
         if (s.Loss is double loss) results.Add($"loss {Number(loss)}");
         if (s.HeldOutLoss is double held) results.Add($"held-out {Number(held)}");
-        return results.Count == 0 ? line : $"{line} ({string.Join(", ", results)})";
+        if (results.Count > 0) line += $" ({string.Join(", ", results)})";
+        return s.Remaining is TimeSpan r && r >= TimeSpan.FromSeconds(1) ? $"{line}; ETA {Time(r)}" : line;
     }
 
     /// <summary>A duration as m:ss under an hour, h:mm:ss above.</summary>
@@ -73,6 +74,10 @@ static class StatusLine
         long seconds = (long)Math.Round(Math.Max(t.TotalSeconds, 0));
         return seconds < 3600 ? $"{seconds / 60}:{seconds % 60:00}" : $"{seconds / 3600}:{seconds / 60 % 60:00}:{seconds % 60:00}";
     }
+
+    /// <summary>The phase's ETA when it says something the job's does not: work is left after this unit and after this phase.</summary>
+    static TimeSpan? PhaseWorthShowing(Status s) =>
+        s.PhaseRemaining is TimeSpan p && s.Remaining is TimeSpan all && p >= TimeSpan.FromSeconds(1) && all - p >= TimeSpan.FromSeconds(1) ? p : null;
 
     static string Noun(Status s) => s.Unit == "updates" ? "stage" : "part";
 

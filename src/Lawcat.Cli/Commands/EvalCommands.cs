@@ -91,7 +91,7 @@ abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings :
         RunOutputs.Write(outDir, () => EvalPlots.Save(results, outDir, TaskName, s.Depths > 1), new[]
         {
             (Path.Combine(outDir, TaskName + ".csv"), "one row per sample"),
-            (Path.Combine(outDir, TaskName + "-summary.csv"), "the table above"),
+            (Path.Combine(outDir, TaskName + "-summary.csv"), "the table by prompt length"),
         });
         return 0;
     }

@@ -36,11 +36,11 @@ sealed class ExportCommand : Command<ExportCommand.Settings>
         if (s.Format == "hf") HfExport.Write(model, outDir, tokenizerFolder);
         else StudentModel.Export(model, outDir, tokenizerFolder);
         var loadWith = s.Format == "hf" ? "AutoModelForCausalLM.from_pretrained(DIR, trust_remote_code=True), LlamaModel.FromPretrained or --model" : "LlamaModel.FromPretrained or --model";
-        AnsiConsole.MarkupLine($"wrote {Markup.Escape(RunOutputs.Shown(outDir))}; load it with {Markup.Escape(loadWith)}.");
+        Console.WriteLine($"wrote {RunOutputs.Shown(outDir)}; load it with {loadWith}.");
         if (s.ReferenceLogits is not null)
         {
             ReferenceOutputs.Write(model, s.ReferenceLogits, s.ReferenceLength);
-            AnsiConsole.MarkupLine($"wrote {Markup.Escape(RunOutputs.Shown(s.ReferenceLogits))}: logits for 2 x {s.ReferenceLength} ids and {ReferenceOutputs.NewTokens} greedy tokens.");
+            Console.WriteLine($"wrote {RunOutputs.Shown(s.ReferenceLogits)}: logits for 2 x {s.ReferenceLength} ids and {ReferenceOutputs.NewTokens} greedy tokens.");
         }
         return 0;
     }

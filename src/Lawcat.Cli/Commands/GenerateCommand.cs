@@ -47,7 +47,7 @@ sealed class GenerateCommand : Command<GenerateCommand.Settings>
 
     /// <summary>What --max-new-tokens means with a tokenizer whose tokens are bytes.</summary>
     public static string ByteLevelNote(int maxNewTokens) =>
-        $"this model's tokens are bytes (byte-level tokenizer): --max-new-tokens {maxNewTokens} is at most {maxNewTokens} bytes of text";
+        $"this model's tokens are bytes: --max-new-tokens {maxNewTokens} is at most {maxNewTokens} bytes of text";
 
     /// <summary>
     /// True when every token is one byte (the embedded tiny teacher's tokenizer): common words, which any trained BPE

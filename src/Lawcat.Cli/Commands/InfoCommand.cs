@@ -22,8 +22,8 @@ sealed class InfoCommand : Command<InfoCommand.Settings>
         double bytesPerParam = c.TorchDtype switch { "float32" => 4, _ => 2 };
         long kvPerToken = 2L * c.NumHiddenLayers * c.NumKeyValueHeads * c.HeadDim;
         long lawcatState = (long)c.NumHiddenLayers * c.NumAttentionHeads * c.HeadDim * (c.HeadDim + 1) * 4 + 2L * c.NumHiddenLayers * c.NumAttentionHeads * c.HeadDim * 3 * 4;
-        var table = new Table().AddColumns("", "");
-        void Row(string k, string v) => table.AddRow(Markup.Escape(k), Markup.Escape(v));
+        // Plain "key  value" lines: they fit 80 columns for any model, and a pipe keeps each on one line.
+        void Row(string k, string v) => Console.WriteLine($"{k,-28} {v}");
         Row("folder", Path.GetFullPath(s.Model));
         Row("layers", c.NumHiddenLayers.ToString());
         Row("hidden / intermediate", $"{c.HiddenSize} / {c.IntermediateSize}");
@@ -34,10 +34,9 @@ sealed class InfoCommand : Command<InfoCommand.Settings>
         Row("tied embeddings", c.TieWordEmbeddings.ToString());
         Row("saved dtype", c.TorchDtype);
         Row("parameters", $"{parameters:N0} ({Cli.Count(parameters)})");
-        Row("weights in memory", $"bf16 {Cli.Bytes(parameters * 2)}, fp32 {Cli.Bytes(parameters * 4)} (saved dtype: {Cli.Bytes(parameters * bytesPerParam)})");
+        Row("weights in memory", $"bf16 {Cli.Bytes(parameters * 2)}, fp32 {Cli.Bytes(parameters * 4)} (as saved: {Cli.Bytes(parameters * bytesPerParam)})");
         Row("softmax KV cache", $"{Cli.Bytes(kvPerToken * 2)} per token in bf16 ({Cli.Bytes(kvPerToken * 2 * 8192)} at 8K tokens)");
         Row("LAWCAT decode state", $"{Cli.Bytes(lawcatState)} per sequence, at any length (fp32)");
-        AnsiConsole.Write(table);
         return 0;
     }
 }

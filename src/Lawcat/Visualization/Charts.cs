@@ -95,7 +95,9 @@ public static class Charts
         plt.Title(title);
         plt.Axes.Bottom.Label.Text = xLabel;
         plt.Axes.Left.Label.Text = yLabel;
-        plt.ShowLegend(Edge.Right);   // beside the data: inside, it covers the points in a corner (e.g. accuracy 0 at the longest length)
+        // Off the data: inside, a legend covers points in a corner (e.g. accuracy 0 at the longest length). Below, a few
+        // entries keep the plot as wide as its title; many go beside it, where a column of them fits.
+        plt.ShowLegend(series.Count > 4 ? Edge.Right : Edge.Bottom);
         return plt;
     }
 
@@ -353,15 +355,18 @@ public static class EvalPlots
     }
 
     /// <summary>
-    /// True when the samples sit on a depth grid, as <c>--depths N</c> puts them: at least two depths and two lengths, and
-    /// every length has the same depths with the same number of samples each. Depths drawn at random per sample do not,
-    /// so they get no heatmap (it would be a scatter of single samples).
+    /// True when the samples sit on a depth grid, as <c>--depths N</c> puts them: the depths are
+    /// <see cref="DepthGrid.Even"/>(N) for some N ≥ 2, there are at least two lengths, and every length has every depth
+    /// with the same number of samples. Depths drawn at random get no heatmap (it would be a scatter of single samples),
+    /// even where each sample index draws the same depth at every length.
     /// </summary>
     public static bool OnDepthGrid(IReadOnlyList<EvalResult> results)
     {
         if (results.Count == 0 || results.Any(r => r.Depth is null)) return false;
         var cells = results.GroupBy(r => (r.TargetLength, Depth: Math.Round(r.Depth!.Value, 3))).ToList();
-        int depths = cells.Select(c => c.Key.Depth).Distinct().Count(), lengths = cells.Select(c => c.Key.TargetLength).Distinct().Count();
-        return depths > 1 && lengths > 1 && cells.Count == depths * lengths && cells.Select(c => c.Count()).Distinct().Count() == 1;
+        var depths = cells.Select(c => c.Key.Depth).Distinct().Order().ToList();
+        int lengths = cells.Select(c => c.Key.TargetLength).Distinct().Count();
+        return depths.Count > 1 && lengths > 1 && depths.SequenceEqual(DepthGrid.Even(depths.Count).Select(d => Math.Round(d, 3)))
+            && cells.Count == depths.Count * lengths && cells.Select(c => c.Count()).Distinct().Count() == 1;
     }
 }

@@ -53,16 +53,18 @@ public class HtmlReportTests
     [Fact]
     public void DepthsDrawnAtRandomGetNoHeatmap()
     {
+        // As the passkey generator draws them: one depth per sample index, the same at every length.
         var dir = TestPaths.NewTempDir();
         var random = new Random(1);
+        var drawn = Enumerable.Range(0, 4).Select(_ => random.NextDouble()).ToArray();
         var results = (from length in new[] { 256, 512 }
                        from i in Enumerable.Range(0, 4)
-                       select new EvalResult("teacher", EvalTask.Passkey, length, length, random.NextDouble(), i, 1, "1", "1", 0.1)).ToList();
+                       select new EvalResult("teacher", EvalTask.Passkey, length, length, drawn[i], i, 1, "1", "1", 0.1)).ToList();
         EvalReport.Save(results, Path.Combine(dir, "passkey"));
         var html = File.ReadAllText(HtmlReport.Write(dir));
         Assert.Single(Regex.Matches(html, "data:image/png;base64,"));   // accuracy by length only
         Assert.False(EvalPlots.OnDepthGrid(results));
-        var grid = results.Select((r, i) => r with { Depth = i % 2 * 1.0 }).ToList();
+        var grid = results.Select(r => r with { Depth = r.Index % 2 * 1.0 }).ToList();   // DepthGrid.Even(2), two samples per cell
         Assert.True(EvalPlots.OnDepthGrid(grid));
         Assert.False(EvalPlots.OnDepthGrid(grid.Skip(1).ToList()));   // one cell short of a grid
     }
