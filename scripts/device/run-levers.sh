@@ -42,7 +42,9 @@ else
   LAWCAT_CLI=lawcat
   export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}   # several processes share the host's cores
 fi
-TEACHER=$(cd "$TEACHER" && pwd)
+# Runs record the teacher's path; a fixed one lets RESUME_DIR continue them on another machine or checkout.
+ln -sfn "$(cd "$TEACHER" && pwd)" /tmp/lawcat-levers-teacher
+TEACHER=/tmp/lawcat-levers-teacher
 mkdir -p "$OUT/levers"
 if [ -n "$RESUME_DIR" ]; then cp -r "$RESUME_DIR"/. "$OUT/levers/"; rm -f "$OUT/levers/failures.txt"; fi
 
