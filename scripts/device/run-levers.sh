@@ -19,8 +19,9 @@ BATCH=${BATCH:-8}                      # sequences per update in both stages
 STAGE1_STEPS=${STAGE1_STEPS:-1500}
 STAGE2_STEPS=${STAGE2_STEPS:-500}
 EVAL_EVERY=${EVAL_EVERY:-100}
-PLATEAU_STEPS=${PLATEAU_STEPS:-4000}   # stage-1 budget of the plateau arm, which stops on patience
-EARLY_STOP=${EARLY_STOP:-5}            # its evaluations without improvement before stopping
+PLATEAU_STEPS=${PLATEAU_STEPS:-3000}   # stage-1 budget of the plateau arm, which stops on patience
+PLATEAU_EVAL_EVERY=${PLATEAU_EVAL_EVERY:-50}
+EARLY_STOP=${EARLY_STOP:-7}            # its evaluations without improvement before stopping (the rate drops after 4)
 SAMPLES=${SAMPLES:-100}                # passkey samples per length at the end of every arm
 MULTIPLES=${MULTIPLES:-[1,2,4,8,16]}   # passkey lengths, multiples of SEQ
 REACH_SAMPLES=${REACH_SAMPLES:-10}     # held-out reach samples per length at every evaluation (reach arm)
@@ -62,7 +63,7 @@ arm_sets() {
   case $1 in
     teacher) ARM_SETS=(--set stage1.steps=0 --set stage2.steps=0 --set passkey_eval.teacher=true) ;;
     default) ARM_SETS=() ;;
-    plateau) ARM_SETS=(--set "stage1.steps=$PLATEAU_STEPS" --set "stage1.early_stop_patience=$EARLY_STOP") ;;
+    plateau) ARM_SETS=(--set "stage1.steps=$PLATEAU_STEPS" --set "stage1.eval_every=$PLATEAU_EVAL_EVERY" --set "stage1.early_stop_patience=$EARLY_STOP") ;;
     carried) ARM_SETS=(--set "stage1.state_coverage.ratio=$COVERAGE" --set "stage2.state_coverage.ratio=$COVERAGE") ;;
     noise) ARM_SETS=(--set "stage1.state_coverage=$noise" --set "stage2.state_coverage=$noise") ;;
     gate-memory) ARM_SETS=(--set "lawcat.max_gate_memory=$GATE_MEMORY") ;;
