@@ -58,8 +58,9 @@ sealed class PretrainCommand : Command<PretrainCommand.Settings>
         using var timeUp = new CancellationTokenSource();
         if (s.TimeLimit is double limit) timeUp.CancelAfter(TimeSpan.FromSeconds(limit));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ctrlC, timeUp.Token);
-        var result = ProgressView.Run((progress, _) => PretrainRun.Run(options, folder, command, device, progress,
-            m => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]"), stop.Token, resume: s.Resume is not null));
+        PretrainResult result;
+        using (var view = ProgressView.Start(Array.Empty<JobPhase>()))
+            result = PretrainRun.Run(options, folder, command, device, view, view.Log, stop.Token, resume: s.Resume is not null);
         if (result.Interrupted)
         {
             AnsiConsole.MarkupLine($"[yellow]stopped at update {result.Result.Steps} of {options.Train.Steps} ({(ctrlC.IsCancellationRequested ? "Ctrl-C" : "time limit")}); " +

@@ -1,6 +1,7 @@
 using Lawcat.Kernels;
 using Lawcat.Kernels.Cuda;
 using Lawcat.Llama;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -83,6 +84,7 @@ public sealed class LawcatAttention : DecoderAttention
         {
             var state = ctx.Cache?.GetOrCreate(LayerIndex, () => new LawcatState());
             if (weights && state is null) capture!.Weights[LayerIndex] = AttentionCapture.Keep(AttentionWeights(x, ctx));
+            if (state is null && (capture?.RecordLastQueryWeights == true || capture?.RecordLogDecays == true)) RecordDiagnostics(x, ctx, capture);
             passOn = state is null && ctx.Start is not null ? StudentHeadsFrom(x, ctx, ctx.Start) : StudentHeads(x, ctx, state);   // [B, T, H*D]
             if (Mode == LawcatMode.AttentionTransfer || weights)
             {
@@ -330,6 +332,45 @@ public sealed class LawcatAttention : DecoderAttention
         }
         return num / (den + Options.NormalizationEps);
     }
+
+    /// <summary>The gate's log-decays and the last query's implied weights, as <paramref name="capture"/> asks, from the layer's own features.</summary>
+    void RecordDiagnostics(Tensor x, AttentionContext ctx, AttentionCapture capture)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var f = ComputeFeatures(x, ctx, null);
+        if (capture.RecordLogDecays && f.Gate is not null) capture.LogDecays[LayerIndex] = AttentionCapture.Keep(f.Gate.to(ScalarType.Float32).clone());
+        if (capture.RecordLastQueryWeights) capture.LastQueryWeights[LayerIndex] = AttentionCapture.Keep(LastQueryWeights(f));
+    }
+
+    /// <summary>
+    /// The last row of <see cref="AttentionWeights"/>, [B, H, T], without the T × T matrices: w[i] ∝ φ(q~_last)·φ(k~_i)
+    /// times the decay from i to the last token, plus the window term, normalized as the layer normalizes.
+    /// </summary>
+    Tensor LastQueryWeights(Features f)
+    {
+        using var scope = NewDisposeScope();
+        long t = f.Q.shape[2];
+        using var scale = (1.0 / Math.Sqrt(f.Q.shape[3])).ToScalar();
+        using var eps = Options.NormalizationEps.ToScalar();
+        var cum = f.ExpandedGate().to(ScalarType.Float64).cumsum(2);                       // [B, H, T, K]
+        var decay = (cum[.., .., ^1..] - cum).to(ScalarType.Float32).exp();                // Π_{m=i+1..last} α_m
+        var w = (f.Q[.., .., ^1..].to(ScalarType.Float32) * f.K.to(ScalarType.Float32) * decay).sum(-1) * scale;   // [B, H, T]
+        if (Options.WindowSize > 0)
+        {
+            using var firstInWindow = (t - Options.WindowSize).ToScalar();
+            var scores = matmul(f.RotQ![.., .., ^1..].to(ScalarType.Float32), f.RotK!.to(ScalarType.Float32).transpose(2, 3)).squeeze(2);   // [B, H, T]
+            var inWindow = (arange(t, device: w.device) >= firstInWindow).view(1, 1, t);
+            if (f.Valid is not null) inWindow = inWindow & f.Valid.to(ScalarType.Bool).unsqueeze(1);
+            var masked = (scores * scale).masked_fill(inWindow.logical_not(), MinusInfinity);
+            var e = (masked - masked.amax(new long[] { -1 }, keepdim: true)).exp().masked_fill(inWindow.logical_not(), Zero);
+            w = w + window_factors!.to(ScalarType.Float32).sigmoid().view(1, -1, 1) * e;
+        }
+        if (Options.Normalization == NormalizationKind.Denominator) w = w / (w.sum(-1, keepdim: true) + eps);
+        return w.MoveToOuterDisposeScope();
+    }
+
+    static readonly Scalar MinusInfinity = double.NegativeInfinity, Zero = 0.0;
 
     /// <summary>
     /// The student's implied attention weights [B, H, T, T] for a whole prompt (docs/lawcat.md §1.3): w[t, i] ∝ φ(q~_t)·φ(k~_i)

@@ -275,7 +275,7 @@ public sealed class DistillationRun
     {
         var pe = _o.PasskeyEval!;
         var lengths = pe.LengthMultiples.Select(m => m * _o.Data.SequenceLength).ToArray();
-        var plan = new EvalPlan(new PasskeyGenerator(_o.Seed + 1), lengths, new double?[] { null }, pe.Samples, 10);
+        var plan = new EvalPlan(new PasskeyGenerator(pe.Seed), lengths, new double?[] { null }, pe.Samples, PasskeyGenerator.AnswerTokens);
         var results = new List<EvalResult>();
         using (no_grad())
         {

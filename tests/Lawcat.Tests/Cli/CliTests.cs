@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Lawcat.Evaluation;
 using Lawcat.IO;
 using Lawcat.Llama;
 
@@ -110,12 +111,21 @@ public class CliTests
         var r = Lawcat("eval", "passkey", "--lengths", "256", "--samples", "2", "--out", outDir);
         Assert.True(r.Code == 0, r.Output);
         Assert.Contains("passkey: accuracy (%)", r.Output);
-        Assert.Matches("passkey +│ 256 +│ [0-9.]+ +│ 2 ", r.Output);
+        Assert.Matches(@"passkey +│ 256 +│ [0-9.]+ \[[0-9.]+, [0-9.]+\] +│ 2 ", r.Output);
+        Assert.Contains("by needle distance", r.Output);
+        Assert.Contains("Wilson 95% interval", r.Output);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "passkey-summary.json")));
+        var cell = summary.RootElement.GetProperty("by_length")[0].GetProperty("models")[0];
+        Assert.Equal(2, cell.GetProperty("n").GetInt32());
+        Assert.InRange(cell.GetProperty("wilson95_low").GetDouble(), 0, cell.GetProperty("accuracy").GetDouble());
         var csv = File.ReadAllLines(Path.Combine(outDir, "passkey.csv"));
         Assert.Equal(3, csv.Length);   // header and one row per sample
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "passkey.json")));
         Assert.Equal(2, json.RootElement.GetArrayLength());
         Assert.All(json.RootElement.EnumerateArray(), e => Assert.Equal("teacher", e.GetProperty("model").GetString()));
+        foreach (var file in new[] { "passkey-accuracy.png", "report.html" })
+            Assert.Contains(Path.Combine(outDir, file), r.Output);
+        Assert.Contains("<h2>Evaluation: passkey</h2>", File.ReadAllText(Path.Combine(outDir, "report.html")));
     }
 
     [Fact]
@@ -174,6 +184,21 @@ public class CliTests
         Assert.Matches("passkey +│ 256 +│ 100.0", r.Output);
         Assert.True(File.Exists(Path.Combine(run, "passkey.csv")));
         Assert.True(File.Exists(Path.Combine(run, "checkpoints", "stage2-last.safetensors")));
+        // The run folder holds its figures and report, and the output says where.
+        foreach (var file in new[] { "stage1-loss.png", "stage2-loss.png", "passkey-accuracy.png", "report.html" })
+        {
+            Assert.True(File.Exists(Path.Combine(run, file)), $"{file} is not in the run folder");
+            Assert.Contains(Path.Combine(run, file), r.Output);
+        }
+        Assert.Matches(@"(?m)^report +\S*report\.html$", r.Output);
+
+        // eval passkey with its default seed draws the samples distill evaluated, and the models answer them alike.
+        var evalDir = Path.Combine(run, "eval");
+        var e = Lawcat("eval", "passkey", "--student", Path.Combine(run, "checkpoints", "stage2-last.safetensors"), "--lengths", "256,512", "--samples", "1", "--out", evalDir);
+        Assert.True(e.Code == 0, e.Output);
+        static string[] Samples(string folder) => EvalReport.Load(Path.Combine(folder, "passkey.json"))
+            .Select(x => $"{x.Model} {x.TargetLength} {x.ActualLength} {x.Index} {x.Answer} {x.NeedleDistance} {x.Score} {x.Output}").Order().ToArray();
+        Assert.Equal(Samples(run), Samples(evalDir));
         var export = Path.Combine(run, "exported");
         Assert.Equal(0, Lawcat("export", "--student", Path.Combine(run, "checkpoints", "stage2-last.safetensors"), "--out", export).Code);
         Assert.Equal(0, Lawcat("generate", "--model", export, "--prompt", "Once upon a time", "--max-new-tokens", "4").Code);
