@@ -37,6 +37,8 @@ public sealed record ReachEvalOptions
     public int[] LengthMultiples { get; init; } = { 2, 4 };
     /// <summary>Held-out samples per length (the same ones at every evaluation, none shared with training or the final evaluation).</summary>
     public int Samples { get; init; } = 10;
+    /// <summary>Seed of the samples, apart from the training seed so that runs with different training seeds see the same ones.</summary>
+    public int Seed { get; init; }
 }
 
 /// <summary>What both distillation stages set beyond optimization.</summary>

@@ -76,7 +76,7 @@ public sealed class DistillationRun
         var data = LoadData(tokenizer);
         _log($"data: {data.TokenCount:N0} tokens, {data.TrainChunks.Count} training and {data.EvalChunks.Count} held-out chunks of {_o.Data.SequenceLength}");
         var synthetic = PasskeyTrainingSamples.IfTheyFit(tokenizer, _o.Data.SequenceLength, _o.Seed, _o.Data.PasskeyRatio, "data.passkey_ratio", "data.sequence_length", _log);
-        _reach = _o.ReachEval is null ? null : new ReachEvaluation(_o.ReachEval, _o.Data.SequenceLength, tokenizer, _o.Seed);
+        _reach = _o.ReachEval is null ? null : new ReachEvaluation(_o.ReachEval, _o.Data.SequenceLength, tokenizer);
         var template = new CheckpointState { Options = optionsJson, Teacher = identity };
         using var metrics = new MetricsLog(Path.Combine(_runDir, "metrics.jsonl"));
 
