@@ -28,6 +28,9 @@ REACH_SAMPLES=${REACH_SAMPLES:-10}     # held-out reach samples per length at ev
 REACH_MULTIPLES=${REACH_MULTIPLES:-[2,4]}
 COVERAGE=${COVERAGE:-0.5}              # share of sequences starting from a non-zero state (carried, noise arms)
 GATE_MEMORY=${GATE_MEMORY:-2048}       # bound of the gate-memory arm, tokens
+GATE_INIT_MEMORY=${GATE_INIT_MEMORY:-[16,2048]}   # initial memory spectrum of the gate-init arm, tokens
+STAGE2_PASSKEY=${STAGE2_PASSKEY:-0.9}  # stage 2's share of passkey samples in the stage2-mix arm
+# Also known, not run unless named: gate-init, stage2-mix (with RESUME_DIR, finished arms are kept and only these run).
 ARMS=${ARMS:-"teacher default plateau carried noise gate-memory reach"}
 PARALLEL=${PARALLEL:-7}                # arms running at once
 ARM_SECONDS=${ARM_SECONDS:-480}        # limit per arm (then it stops with a checkpoint)
@@ -67,9 +70,11 @@ arm_sets() {
     carried) ARM_SETS=(--set "stage1.state_coverage.ratio=$COVERAGE" --set "stage2.state_coverage.ratio=$COVERAGE") ;;
     noise) ARM_SETS=(--set "stage1.state_coverage=$noise" --set "stage2.state_coverage=$noise") ;;
     gate-memory) ARM_SETS=(--set "lawcat.max_gate_memory=$GATE_MEMORY") ;;
+    gate-init) ARM_SETS=(--set "lawcat.gate_init_memory=$GATE_INIT_MEMORY") ;;
+    stage2-mix) ARM_SETS=(--set "stage2.passkey_ratio=$STAGE2_PASSKEY") ;;
     reach) ARM_SETS=(--set "reach_eval={\"length_multiples\":$REACH_MULTIPLES,\"samples\":$REACH_SAMPLES}"
       --set stage1.select_by=reach --set stage2.select_by=reach) ;;
-    *) echo "unknown arm '$1' (known: teacher default plateau carried noise gate-memory reach)" >&2; return 1 ;;
+    *) echo "unknown arm '$1' (known: teacher default plateau carried noise gate-memory reach gate-init stage2-mix)" >&2; return 1 ;;
   esac
 }
 
