@@ -103,7 +103,13 @@ public sealed class DistillationRun
         }
         var final = _o.Stage2.Steps == 0 ? CheckpointPath(1, "best")
             : _o.Stage2.SelectBy == CheckpointSelection.Reach ? CheckpointPath(2, "best") : CheckpointPath(2, "last");
-        var passkey = _o.PasskeyEval is null ? new List<EvalResult>() : EvaluatePasskey(model, teacherFolder, tokenizer, dtype, device, onEvalSample, cancel);
+        List<EvalResult> passkey;
+        try { passkey = _o.PasskeyEval is null ? new List<EvalResult>() : EvaluatePasskey(model, teacherFolder, tokenizer, dtype, device, onEvalSample, cancel); }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // Training is done and checkpointed; resuming evaluates again.
+            return Finish(s1, s2, conversion, final, new List<EvalResult>(), true);
+        }
         return Finish(s1, s2, conversion, final, passkey, false);
     }
 

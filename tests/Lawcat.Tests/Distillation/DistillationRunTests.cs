@@ -174,6 +174,28 @@ public class DistillationRunTests
     }
 
     [Fact]
+    public void StoppingDuringTheFinalEvaluationResumesWithTheEvaluation()
+    {
+        var (teacher, data) = Fixture();
+        var options = Options(teacher, data) with
+        {
+            Stage1 = new AttentionTransferOptions { Steps = 2, BatchSize = 1, GradientAccumulation = 1, EvalEvery = 2 },
+            PasskeyEval = new PasskeyEvalOptions { LengthMultiples = new[] { 1 }, Samples = 2, Teacher = false },
+        };
+        var run = TestPaths.NewTempDir();
+        using var cts = new CancellationTokenSource();
+        var stopped = new DistillationRun(options, run).Run(CPU, resume: false, onEvalSample: _ => cts.Cancel(), cancel: cts.Token);
+        Assert.True(stopped.Interrupted);
+        Assert.Empty(stopped.Passkey);
+        Assert.False(File.Exists(Path.Combine(run, "passkey.json")));
+        var resumed = new DistillationRun(options, run).Run(CPU, resume: true);
+        Assert.False(resumed.Interrupted);
+        Assert.Equal(2, resumed.Passkey.Count);
+        Assert.Equal(2, Losses(run, 1).Count);   // no update ran twice
+        Assert.True(File.Exists(Path.Combine(run, "passkey.json")));
+    }
+
+    [Fact]
     public void EachStageCanHaveItsOwnShareOfPasskeySamples()
     {
         var (teacher, data) = Fixture();
