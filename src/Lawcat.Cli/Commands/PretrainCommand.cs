@@ -29,7 +29,7 @@ sealed class PretrainCommand : Command<PretrainCommand.Settings>
         [CommandOption("--resume <DIR>"), Description("Continue the pretraining in DIR exactly from its last checkpoint (same options).")]
         public string? Resume { get; init; }
 
-        [CommandOption("--time-limit <SECONDS>"), Description("Stop after this many seconds of training with a checkpoint; continue with --resume.")]
+        [CommandOption("--time-limit <SECONDS>"), Description("Stop this many seconds after the command starts, with a checkpoint; continue with --resume.")]
         public double? TimeLimit { get; init; }
 
         [CommandOption("--print-options"), Description("Print the resolved options and exit.")]

@@ -25,16 +25,34 @@ public sealed class DecayGate : nn.Module<Tensor, Tensor?>
         (_kind, _normalizer, _kvHeads) = (options.Gate, options.GateLogitNormalizer, kvHeads);
         _width = options.Gate == GateKind.ScalarPerHead ? 1 : headDim;
         if (options.MaxGateMemory > 0) _maxLogDecay = (-1.0 / options.MaxGateMemory).ToScalar();
-        gk_proj = options.Gate switch
+        // Created in this order so the random initialization is the same as ever for a seed.
+        var down = options.Gate == GateKind.LowRankPerDim ? Init(nn.Linear(hidden, options.GateRank, false, device, dtype), options.LinearInitStd) : null;
+        var last = options.Gate == GateKind.None ? null : Init(nn.Linear(down is null ? hidden : options.GateRank, kvHeads * _width, true, device, dtype), options.LinearInitStd);
+        gk_proj = down is null ? last : nn.Sequential(("0", down), ("1", last!));
+        if (last is not null && options.GateInitMemory.Length == 2)
         {
-            GateKind.LowRankPerDim => nn.Sequential(
-                ("0", Init(nn.Linear(hidden, options.GateRank, false, device, dtype), options.LinearInitStd)),
-                ("1", Init(nn.Linear(options.GateRank, kvHeads * headDim, true, device, dtype), options.LinearInitStd))),
-            GateKind.FullRankPerDim => Init(nn.Linear(hidden, kvHeads * headDim, true, device, dtype), options.LinearInitStd),
-            GateKind.ScalarPerHead => Init(nn.Linear(hidden, kvHeads, true, device, dtype), options.LinearInitStd),
-            _ => null,
-        };
+            using var _ = no_grad();
+            last.bias!.copy_(MemoryBias(options.GateInitMemory[0], options.GateInitMemory[1], kvHeads, _width, _normalizer));
+        }
         RegisterComponents();
+    }
+
+    /// <summary>
+    /// Biases [Hkv * K] with logsigmoid(b) / normalizer = −1/M, M log-spaced from <paramref name="shortest"/> to
+    /// <paramref name="longest"/> over each head's K dimensions (over the heads when K = 1).
+    /// </summary>
+    static Tensor MemoryBias(double shortest, double longest, long heads, long width, double normalizer)
+    {
+        long spread = width == 1 ? heads : width;
+        var bias = new float[heads * width];
+        for (long i = 0; i < bias.Length; i++)
+        {
+            long j = width == 1 ? i : i % width;
+            double memory = spread == 1 ? shortest : shortest * Math.Pow(longest / shortest, (double)j / (spread - 1));
+            double keep = Math.Exp(-normalizer / memory);                                 // sigmoid(b)
+            bias[i] = (float)Math.Log(keep / (1 - keep));
+        }
+        return tensor(bias);
     }
 
     static Linear Init(Linear l, double std)

@@ -79,6 +79,13 @@ public sealed record LawcatOptions
     /// <summary>g = logsigmoid(a) / normalizer; larger values mean slower decay.</summary>
     public double GateLogitNormalizer { get; init; } = 16.0;
     /// <summary>
+    /// Initial gate memories in tokens, [shortest, longest] (empty = the recipe's zero bias: about 23 tokens everywhere).
+    /// The gate's last bias starts so that, for a zero input, each head's feature dimensions have log-decays −1/M with
+    /// memories M log-spaced from shortest to longest (the scalar gate spreads them over its heads): an initial memory
+    /// spectrum that reaches the distillation length instead of having to be learned from 23 tokens.
+    /// </summary>
+    public double[] GateInitMemory { get; init; } = Array.Empty<double>();
+    /// <summary>
     /// Bound on each gate dimension's memory, in tokens (0 = none): the log-decay is clamped to at most −1/max_gate_memory,
     /// so a dimension keeps at most about this many tokens' worth of its past (effective memory 1/(1 − α)). Applied
     /// where the gate is computed, so training, every form of the op, decoding and the CUDA kernels see the same decays;
@@ -120,6 +127,9 @@ public sealed record LawcatOptions
         Require(GateRank >= 1, nameof(GateRank), $"must be ≥ 1, got {GateRank}");
         Require(GateLogitNormalizer > 0, nameof(GateLogitNormalizer), $"must be > 0, got {GateLogitNormalizer}");
         Require(MaxGateMemory == 0 || MaxGateMemory >= 1, nameof(MaxGateMemory), $"must be 0 (none) or ≥ 1 token, got {MaxGateMemory}");
+        Require(GateInitMemory.Length == 0 || (GateInitMemory.Length == 2 && GateInitMemory[0] >= 1 && GateInitMemory[1] >= GateInitMemory[0]),
+            nameof(GateInitMemory), $"must be empty or [shortest, longest] tokens with 1 ≤ shortest ≤ longest, got [{string.Join(", ", GateInitMemory)}]");
+        Require(GateInitMemory.Length == 0 || Gate != GateKind.None, nameof(GateInitMemory), "needs a gate (Gate is None)");
         Require(WindowSize >= 0, nameof(WindowSize), $"must be ≥ 0, got {WindowSize}");
         Require(ChunkSize >= 16 && ChunkSize % 16 == 0, nameof(ChunkSize), $"must be a positive multiple of 16, got {ChunkSize}");
         Require(NormalizationEps >= 0, nameof(NormalizationEps), $"must be ≥ 0, got {NormalizationEps}");

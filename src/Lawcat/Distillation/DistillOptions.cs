@@ -37,6 +37,8 @@ public sealed record ReachEvalOptions
     public int[] LengthMultiples { get; init; } = { 2, 4 };
     /// <summary>Held-out samples per length (the same ones at every evaluation, none shared with training or the final evaluation).</summary>
     public int Samples { get; init; } = 10;
+    /// <summary>Seed of the samples, apart from the training seed so that runs with different training seeds see the same ones.</summary>
+    public int Seed { get; init; }
 }
 
 /// <summary>What both distillation stages set beyond optimization.</summary>
@@ -46,6 +48,8 @@ public abstract record DistillStageOptions : StageOptions
     public StateCoverageOptions StateCoverage { get; init; } = new();
     /// <summary>Which evaluation's weights the stage keeps and ends with: eval_loss (the lowest held-out loss) or reach (needs <c>reach_eval</c>).</summary>
     public CheckpointSelection SelectBy { get; init; } = CheckpointSelection.EvalLoss;
+    /// <summary>This stage's share of synthetic passkey samples (null: <c>data.passkey_ratio</c>), e.g. a different mix for stage 2.</summary>
+    public double? PasskeyRatio { get; init; }
 }
 
 /// <summary>Stage 1, attention transfer (docs/lawcat.md §2.1): only LAWCAT parameters train, on per-layer output MSE.</summary>
@@ -184,6 +188,7 @@ public sealed record DistillOptions
         Require(Data.PasskeyRatio is >= 0 and <= 1, "data.passkey_ratio", $"must be in [0, 1], got {Data.PasskeyRatio}");
         foreach (var (name, s) in new (string, DistillStageOptions)[] { ("stage1", Stage1), ("stage2", Stage2) })
         {
+            Require(s.PasskeyRatio is null or (>= 0 and <= 1), $"{name}.passkey_ratio", $"must be null (data.passkey_ratio) or in [0, 1], got {s.PasskeyRatio}");
             Require(s.StateCoverage.Ratio is >= 0 and <= 1, $"{name}.state_coverage.ratio", $"must be in [0, 1], got {s.StateCoverage.Ratio}");
             Require(s.StateCoverage.PrefixTokens >= 0, $"{name}.state_coverage.prefix_tokens", $"must be ≥ 0 (0 = the sequence length), got {s.StateCoverage.PrefixTokens}");
             Require(s.SelectBy != CheckpointSelection.Reach || ReachEval is not null, $"{name}.select_by",

@@ -75,8 +75,10 @@ public sealed class DistillationRun
         _log($"converted {conversion.ConvertedLayers.Count} layers to LAWCAT: {conversion.NewParameters:N0} new parameters ({100.0 * conversion.NewParameters / conversion.TotalParameters:F2}% of {conversion.TotalParameters:N0})");
         var data = LoadData(tokenizer);
         _log($"data: {data.TokenCount:N0} tokens, {data.TrainChunks.Count} training and {data.EvalChunks.Count} held-out chunks of {_o.Data.SequenceLength}");
-        var synthetic = PasskeyTrainingSamples.IfTheyFit(tokenizer, _o.Data.SequenceLength, _o.Seed, _o.Data.PasskeyRatio, "data.passkey_ratio", "data.sequence_length", _log);
-        _reach = _o.ReachEval is null ? null : new ReachEvaluation(_o.ReachEval, _o.Data.SequenceLength, tokenizer, _o.Seed);
+        var (ratioKey, ratio) = new[] { ("data.passkey_ratio", _o.Data.PasskeyRatio), ("stage1.passkey_ratio", PasskeyRatio(_o.Stage1)),
+            ("stage2.passkey_ratio", PasskeyRatio(_o.Stage2)) }.MaxBy(r => r.Item2);
+        var synthetic = PasskeyTrainingSamples.IfTheyFit(tokenizer, _o.Data.SequenceLength, _o.Seed, ratio, ratioKey, "data.sequence_length", _log);
+        _reach = _o.ReachEval is null ? null : new ReachEvaluation(_o.ReachEval, _o.Data.SequenceLength, tokenizer);
         var template = new CheckpointState { Options = optionsJson, Teacher = identity };
         using var metrics = new MetricsLog(Path.Combine(_runDir, "metrics.jsonl"));
 
@@ -101,7 +103,13 @@ public sealed class DistillationRun
         }
         var final = _o.Stage2.Steps == 0 ? CheckpointPath(1, "best")
             : _o.Stage2.SelectBy == CheckpointSelection.Reach ? CheckpointPath(2, "best") : CheckpointPath(2, "last");
-        var passkey = _o.PasskeyEval is null ? new List<EvalResult>() : EvaluatePasskey(model, teacherFolder, tokenizer, dtype, device, onEvalSample, cancel);
+        List<EvalResult> passkey;
+        try { passkey = _o.PasskeyEval is null ? new List<EvalResult>() : EvaluatePasskey(model, teacherFolder, tokenizer, dtype, device, onEvalSample, cancel); }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // Training is done and checkpointed; resuming evaluates again.
+            return Finish(s1, s2, conversion, final, new List<EvalResult>(), true);
+        }
         return Finish(s1, s2, conversion, final, passkey, false);
     }
 
@@ -161,6 +169,9 @@ public sealed class DistillationRun
             seedDropout, cancel);
     }
 
+    /// <summary>The share of passkey samples in a stage.</summary>
+    double PasskeyRatio(DistillStageOptions stage) => stage.PasskeyRatio ?? _o.Data.PasskeyRatio;
+
     /// <summary>The data stream's seed in stage <paramref name="stage"/>; state coverage draws from it too.</summary>
     int StreamSeed(int stage) => Seeds.Combine(_o.Seed, stage);
 
@@ -206,7 +217,7 @@ public sealed class DistillationRun
             (start, position) = TrainingResume.Restore(model, optimizer, schedule, resumeState, resumeTensors, "resume");
             _log($"{name}: resuming at update {start}");
         }
-        var stream = new BatchStream(data, StreamSeed(stage), position, _o.Data.PasskeyRatio, synthetic is null ? null : synthetic.Sample);
+        var stream = new BatchStream(data, StreamSeed(stage), position, PasskeyRatio(o), synthetic is null ? null : synthetic.Sample);
         var trainer = new StageTrainer
         {
             Stage = stage, Name = name, Options = o, Optimizer = optimizer, Schedule = schedule, Data = stream, Device = device,

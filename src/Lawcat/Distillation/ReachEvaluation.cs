@@ -12,21 +12,24 @@ namespace Lawcat.Distillation;
 /// <summary>
 /// Reach: the student's passkey accuracy past the distillation length on a fixed held-out set, scored at every
 /// evaluation of a stage (<see cref="ReachEvalOptions"/>), because the held-out loss can keep improving while
-/// retrieval past the training length falls. The samples have their own seed, so they are never training samples nor
-/// those of the final evaluation, and they are the same at every evaluation and in every run of the same seed.
+/// retrieval past the training length falls. The samples come from their own seed stream, so they are never training
+/// samples nor those of the final evaluation, and they are the same at every evaluation and in every run.
 /// </summary>
 public sealed class ReachEvaluation
 {
     readonly EvalPlan _plan;
     readonly ITokenizer _tokenizer;
 
-    /// <summary>Reach at <paramref name="options"/>' multiples of <paramref name="sequenceLength"/>, with samples fixed by <paramref name="seed"/>.</summary>
-    public ReachEvaluation(ReachEvalOptions options, int sequenceLength, ITokenizer tokenizer, int seed)
+    /// <summary>Reach at <paramref name="options"/>' multiples of <paramref name="sequenceLength"/>, on the samples of its seed.</summary>
+    public ReachEvaluation(ReachEvalOptions options, int sequenceLength, ITokenizer tokenizer)
     {
         _tokenizer = tokenizer;
         var lengths = options.LengthMultiples.Select(m => m * sequenceLength).ToArray();
-        _plan = new EvalPlan(new PasskeyGenerator(Seeds.Combine(seed, 0x4eac4)), lengths, new double?[] { null }, options.Samples, 10);
+        _plan = new EvalPlan(new PasskeyGenerator(SampleSeed(options.Seed)), lengths, new double?[] { null }, options.Samples, PasskeyGenerator.AnswerTokens);
     }
+
+    /// <summary>The passkey generator seed of reach samples for <c>reach_eval.seed</c> <paramref name="seed"/>.</summary>
+    public static int SampleSeed(int seed) => Seeds.Combine(seed, 0x4eac4);
 
     /// <summary>
     /// Scores <paramref name="model"/> as the student (greedy, no gradients) and puts it back in the modes it was in.

@@ -32,11 +32,13 @@ public static class PretrainRun
     public static string CheckpointPath(string folder) => Path.Combine(folder, "checkpoints", "pretrain-last.safetensors");
 
     /// <summary>The options a pretraining folder was started with (read from its checkpoint), as a JSON tree.</summary>
-    public static System.Text.Json.Nodes.JsonObject SavedOptions(string folder)
+    public static System.Text.Json.Nodes.JsonObject SavedOptions(string folder) => Checkpoint.ReadState(ExistingCheckpoint(folder)).Options;
+
+    static string ExistingCheckpoint(string folder)
     {
         var path = CheckpointPath(folder);
         if (!File.Exists(path)) throw new LawcatException($"{folder}: nothing to resume (no {Path.Combine("checkpoints", "pretrain-last.safetensors")}); is it a pretraining folder?");
-        return Checkpoint.ReadState(path).Options;
+        return path;
     }
 
     /// <summary>
@@ -118,8 +120,7 @@ public static class PretrainRun
 
     static (CheckpointState?, Dictionary<string, Tensor>?) LastCheckpoint(string folder, System.Text.Json.Nodes.JsonObject optionsJson)
     {
-        SavedOptions(folder);
-        var path = CheckpointPath(folder);
+        var path = ExistingCheckpoint(folder);
         var (state, tensors) = Checkpoint.Load(path);
         TrainingResume.RequireSameOptions(path, state, optionsJson);
         MetricsLog.DropAfter(Path.Combine(folder, "training-log.jsonl"), state.Stage, state.Step);

@@ -1,6 +1,7 @@
 using Lawcat.Attention;
 using Lawcat.Conversion;
 using Lawcat.Llama;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Lawcat.Tests.Attention;
@@ -14,7 +15,8 @@ public class GateMemoryBoundTests
     {
         var model = TinyModels.Student(options);
         using var _ = no_grad();
-        foreach (var (name, p) in LawcatConversion.NewParameters(model).Where(p => p.Name.EndsWith("gk_proj.1.bias"))) p.fill_(8.0);
+        using var eight = 8.0.ToScalar();
+        foreach (var (name, p) in LawcatConversion.NewParameters(model).Where(p => p.Name.EndsWith("gk_proj.1.bias"))) p.fill_(eight);
         return model;
     }
 

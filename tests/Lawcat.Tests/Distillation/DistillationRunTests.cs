@@ -174,6 +174,47 @@ public class DistillationRunTests
     }
 
     [Fact]
+    public void StoppingDuringTheFinalEvaluationResumesWithTheEvaluation()
+    {
+        var (teacher, data) = Fixture();
+        var options = Options(teacher, data) with
+        {
+            Stage1 = new AttentionTransferOptions { Steps = 2, BatchSize = 1, GradientAccumulation = 1, EvalEvery = 2 },
+            PasskeyEval = new PasskeyEvalOptions { LengthMultiples = new[] { 1 }, Samples = 2, Teacher = false },
+        };
+        var run = TestPaths.NewTempDir();
+        using var cts = new CancellationTokenSource();
+        var stopped = new DistillationRun(options, run).Run(CPU, resume: false, onEvalSample: _ => cts.Cancel(), cancel: cts.Token);
+        Assert.True(stopped.Interrupted);
+        Assert.Empty(stopped.Passkey);
+        Assert.False(File.Exists(Path.Combine(run, "passkey.json")));
+        var resumed = new DistillationRun(options, run).Run(CPU, resume: true);
+        Assert.False(resumed.Interrupted);
+        Assert.Equal(2, resumed.Passkey.Count);
+        Assert.Equal(2, Losses(run, 1).Count);   // no update ran twice
+        Assert.True(File.Exists(Path.Combine(run, "passkey.json")));
+    }
+
+    [Fact]
+    public void EachStageCanHaveItsOwnShareOfPasskeySamples()
+    {
+        var (teacher, data) = Fixture();
+        var options = Options(teacher, data) with
+        {
+            Data = new DataOptions { Files = new[] { data }, SequenceLength = 400, EvalChunks = 2, PasskeyRatio = 0 },
+            Stage1 = new AttentionTransferOptions { Steps = 2, BatchSize = 2, GradientAccumulation = 1, EvalEvery = 2 },
+            Stage2 = new FineTuneOptions { Steps = 2, BatchSize = 2, GradientAccumulation = 1, EvalEvery = 2, Lora = new LoraOptions { Rank = 2 }, PasskeyRatio = 1 },
+        };
+        var run = TestPaths.NewTempDir();
+        new DistillationRun(options, run).Run(CPU, resume: false);
+        // Text chunks fill the sequence; passkey samples are shorter and padded.
+        long[] Tokens(int stage) => MetricsLog.Read(Path.Combine(run, "metrics.jsonl"))
+            .Where(r => r["stage"]!.GetValue<int>() == stage && r["tokens"] is not null).Select(r => r["tokens"]!.GetValue<long>()).ToArray();
+        Assert.All(Tokens(1), t => Assert.Equal(2 * 400, t));
+        Assert.All(Tokens(2), t => Assert.True(t < 2 * 400, $"{t} tokens: stage 2 should read passkey samples only"));
+    }
+
+    [Fact]
     public void ResumingWithOtherOptionsIsRefusedNamingTheDifferences()
     {
         var (teacher, data) = Fixture();
