@@ -8,13 +8,13 @@ using Spectre.Console.Cli;
 
 namespace Lawcat.Cli.Commands;
 
-/// <summary><c>lawcat export --student CKPT --out DIR [--format lawcat|hf] [--reference-logits FILE]</c>.</summary>
+/// <summary><c>lawcat export --student CKPT [--out DIR] [--format lawcat|hf] [--reference-logits FILE]</c>; without --out it writes under runs/.</summary>
 sealed class ExportCommand : Command<ExportCommand.Settings>
 {
     public sealed class Settings : ModelSettings
     {
-        [CommandOption("--out <DIR>"), Description("Folder to write (config.json, model.safetensors, tokenizer files).")]
-        public string Out { get; init; } = "";
+        [CommandOption("--out <DIR>"), Description("Folder to write (config.json, model.safetensors, tokenizer files). Default: runs/export-TIMESTAMP.")]
+        public string? Out { get; init; }
 
         [CommandOption("--format <FORMAT>"), Description("lawcat: a folder this workbench loads (config.json with a lawcat section). hf: also loads in Hugging Face transformers (AutoModelForCausalLM.from_pretrained(DIR, trust_remote_code=True); PyTorch modeling files included)."), DefaultValue("lawcat")]
         public string Format { get; init; } = "lawcat";
@@ -28,19 +28,19 @@ sealed class ExportCommand : Command<ExportCommand.Settings>
 
     public override int Execute(CommandContext context, Settings s, CancellationToken cancel)
     {
-        if (s.Out == "") throw new LawcatException("--out DIR is required.");
         if (s.Format is not ("lawcat" or "hf")) throw new LawcatException($"--format '{s.Format}': expected lawcat or hf.");
         if (s.ReferenceLogits is not null && s.ReferenceLength < ReferenceOutputs.MinLength)
             throw new LawcatException($"--reference-length {s.ReferenceLength}: expected at least {ReferenceOutputs.MinLength} tokens.");
+        var outDir = s.Out ?? Path.Combine("runs", $"export-{DateTime.Now:yyyyMMdd-HHmmss}");
         var (model, tokenizerFolder) = Load(s);
-        if (s.Format == "hf") HfExport.Write(model, s.Out, tokenizerFolder);
-        else StudentModel.Export(model, s.Out, tokenizerFolder);
+        if (s.Format == "hf") HfExport.Write(model, outDir, tokenizerFolder);
+        else StudentModel.Export(model, outDir, tokenizerFolder);
         var loadWith = s.Format == "hf" ? "AutoModelForCausalLM.from_pretrained(DIR, trust_remote_code=True), LlamaModel.FromPretrained or --model" : "LlamaModel.FromPretrained or --model";
-        AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.GetFullPath(s.Out))}; load it with {Markup.Escape(loadWith)}.");
+        AnsiConsole.MarkupLine($"wrote {Markup.Escape(RunOutputs.Shown(outDir))}; load it with {Markup.Escape(loadWith)}.");
         if (s.ReferenceLogits is not null)
         {
             ReferenceOutputs.Write(model, s.ReferenceLogits, s.ReferenceLength);
-            AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.GetFullPath(s.ReferenceLogits))}: logits for 2 x {s.ReferenceLength} ids and {ReferenceOutputs.NewTokens} greedy tokens.");
+            AnsiConsole.MarkupLine($"wrote {Markup.Escape(RunOutputs.Shown(s.ReferenceLogits))}: logits for 2 x {s.ReferenceLength} ids and {ReferenceOutputs.NewTokens} greedy tokens.");
         }
         return 0;
     }

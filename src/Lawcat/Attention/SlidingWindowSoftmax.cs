@@ -38,9 +38,9 @@ public static class SlidingWindowSoftmax
         var band = ((c > a) & (c <= a + w)).view(1, 1, 1, w, 2 * w);                                      // query a sees keys a+1..a+w
         var allowed = band & okb;
         var scores = matmul(qb, kb) / Math.Sqrt(d);                                                        // [B, H, nb, w, 2w]
-        scores = scores.masked_fill(allowed.logical_not(), double.NegativeInfinity);
+        scores = scores.masked_fill(allowed.logical_not(), Kernels.Scalars.NegativeInfinity);
         var max = scores.amax(new long[] { -1 }, keepdim: true).nan_to_num(0.0, 0.0, 0.0);
-        var e = (scores - max).exp().masked_fill(allowed.logical_not(), 0.0);
+        var e = (scores - max).exp().masked_fill(allowed.logical_not(), Kernels.Scalars.Zero);
         var num = matmul(e, vb).view(b, h, nb * w, d)[.., .., ..(int)t];
         var den = e.sum(-1).view(b, h, nb * w, 1)[.., .., ..(int)t];
         var tail = kExt.shape[2] - pad;                                                                    // end of real keys
@@ -60,8 +60,8 @@ public static class SlidingWindowSoftmax
         var allowed = (i.view(1, t) <= i.view(t, 1)) & (i.view(1, t) > i.view(t, 1) - w);                 // [T, T]
         var mask = allowed.view(1, 1, t, t);
         if (valid is not null) mask = mask & valid.to(ScalarType.Bool).view(valid.shape[0], 1, 1, t);
-        var scores = (matmul(q, k.transpose(2, 3)) / Math.Sqrt(q.shape[3])).masked_fill(mask.logical_not(), double.NegativeInfinity);
+        var scores = (matmul(q, k.transpose(2, 3)) / Math.Sqrt(q.shape[3])).masked_fill(mask.logical_not(), Kernels.Scalars.NegativeInfinity);
         var max = scores.amax(new long[] { -1 }, keepdim: true).nan_to_num(0.0, 0.0, 0.0);
-        return (scores - max).exp().masked_fill(mask.logical_not(), 0.0).MoveToOuterDisposeScope();
+        return (scores - max).exp().masked_fill(mask.logical_not(), Kernels.Scalars.Zero).MoveToOuterDisposeScope();
     }
 }

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -36,72 +35,25 @@ public sealed class SafetensorsFile
         _dataStart = dataStart;
     }
 
-    /// <summary>Reads and validates the header of <paramref name="path"/>; tensor data is read on demand.</summary>
+    /// <summary>
+    /// Reads and validates the header of <paramref name="path"/> as the reference implementation does (header length
+    /// within bounds, UTF-8 JSON object, no duplicate names, known dtypes, non-negative dims, sizes without overflow,
+    /// offsets contiguous from 0 and ending at the end of the file); tensor data is read on demand.
+    /// </summary>
+    /// <exception cref="LawcatException">The file is missing or breaks the format; the message names the file and tensor.</exception>
     public static SafetensorsFile Open(string path)
     {
         if (!File.Exists(path)) throw new LawcatException($"{path}: file not found.");
         using var fs = File.OpenRead(path);
         long size = fs.Length;
-        if (size < 8) throw new LawcatException($"{path}: not a safetensors file: {size} bytes, shorter than the 8-byte header length.");
-        Span<byte> lenBytes = stackalloc byte[8];
-        fs.ReadExactly(lenBytes);
-        long headerLen = BitConverter.ToInt64(lenBytes);
-        if (headerLen <= 0 || headerLen > 100_000_000 || 8 + headerLen > size)
-            throw new LawcatException($"{path}: corrupt or truncated safetensors file: header length {headerLen} does not fit a file of {size} bytes.");
-        var header = new byte[headerLen];
-        fs.ReadExactly(header);
-        JsonObject root;
-        try { root = JsonNode.Parse(header)!.AsObject(); }
-        catch (Exception e) { throw new LawcatException($"{path}: corrupt safetensors header (not valid JSON): {e.Message}"); }
-
-        long dataStart = 8 + headerLen, dataSize = size - dataStart;
-        var entries = new Dictionary<string, SafetensorsEntry>();
-        var metadata = new Dictionary<string, string>();
-        foreach (var (name, node) in root)
-        {
-            if (name == "__metadata__")
-            {
-                if (node is JsonObject meta)
-                    foreach (var (k, v) in meta) metadata[k] = v?.ToString() ?? "";
-                continue;
-            }
-            var entry = ParseEntry(path, name, node);
-            if (entry.End > dataSize)
-                throw new LawcatException($"{path}: truncated: tensor '{name}' ends at data byte {entry.End} but the file holds only {dataSize} data bytes.");
-            entries[name] = entry;
-        }
+        var header = SafetensorsHeader.ReadBytes(fs, path, size);
+        var (entries, metadata) = SafetensorsHeader.Parse(header, path);
+        long dataStart = 8 + header.Length;
+        SafetensorsHeader.CheckLayout(entries.Values, path, size - dataStart);
         return new SafetensorsFile(path, entries, metadata, dataStart);
     }
 
-    static SafetensorsEntry ParseEntry(string path, string name, JsonNode? node)
-    {
-        try
-        {
-            var o = node!.AsObject();
-            var dtype = o["dtype"]!.GetValue<string>();
-            var shape = o["shape"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
-            var offs = o["data_offsets"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
-            if (offs.Length != 2 || offs[0] < 0 || offs[1] < offs[0]) throw new FormatException("bad data_offsets");
-            long expected = shape.Aggregate(1L, (a, b) => a * b) * ElementSize(dtype);
-            if (offs[1] - offs[0] != expected)
-                throw new FormatException($"data_offsets span {offs[1] - offs[0]} bytes but dtype {dtype} and shape [{string.Join(", ", shape)}] need {expected}");
-            return new SafetensorsEntry(name, dtype, shape, offs[0], offs[1]);
-        }
-        catch (LawcatException) { throw; }
-        catch (Exception e) { throw new LawcatException($"{path}: corrupt header entry for tensor '{name}': {e.Message}"); }
-    }
-
-    /// <summary>Bytes per element of a safetensors dtype.</summary>
-    public static int ElementSize(string dtype) => dtype switch
-    {
-        "F64" or "I64" or "U64" => 8,
-        "F32" or "I32" or "U32" => 4,
-        "F16" or "BF16" or "I16" or "U16" => 2,
-        "I8" or "U8" or "BOOL" or "F8_E4M3" or "F8_E5M2" => 1,
-        _ => throw new FormatException($"unsupported dtype '{dtype}'"),
-    };
-
-    static ScalarType ToScalarType(string dtype) => dtype switch
+    static ScalarType? ToScalarType(string dtype) => dtype switch
     {
         "F64" => ScalarType.Float64,
         "F32" => ScalarType.Float32,
@@ -113,7 +65,7 @@ public sealed class SafetensorsFile
         "I8" => ScalarType.Int8,
         "U8" => ScalarType.Byte,
         "BOOL" => ScalarType.Bool,
-        _ => throw new LawcatException($"unsupported safetensors dtype '{dtype}'"),
+        _ => null,
     };
 
     static string ToDTypeString(ScalarType t) => t switch
@@ -135,12 +87,14 @@ public sealed class SafetensorsFile
     public Tensor Read(string name)
     {
         if (!Entries.TryGetValue(name, out var e)) throw new LawcatException($"{Path}: no tensor named '{name}'.");
-        var t = empty(e.Shape, ToScalarType(e.DType));
+        var type = ToScalarType(e.DType)
+            ?? throw new LawcatException($"{Path}: tensor '{name}' has dtype {e.DType}, which this workbench does not read (supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL).");
+        var t = empty(e.Shape, type);
         if (e.End == e.Begin) return t;
         using var fs = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         fs.Position = _dataStart + e.Begin;
         try { t.ReadBytesFromStream(fs, (int)Math.Min(e.End - e.Begin, 1 << 24)); }
-        catch (EndOfStreamException) { throw new LawcatException($"{Path}: truncated while reading tensor '{name}'."); }
+        catch (EndOfStreamException) { t.Dispose(); throw new LawcatException($"{Path}: truncated while reading tensor '{name}' (the file changed after its header was read)."); }
         return t;
     }
 

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 
 namespace Lawcat.IO;
@@ -43,25 +42,47 @@ public sealed class SafetensorsCheckpoint
         throw new LawcatException($"{folder}: no model.safetensors or model.safetensors.index.json found (PyTorch .bin checkpoints are not supported; save with safe_serialization=True).");
     }
 
+    /// <summary>
+    /// Opens the shards that <paramref name="index"/> names, after checking every name: a string that resolves to a
+    /// file inside <paramref name="folder"/> (names that leave it are refused before anything is opened, so the
+    /// error reveals nothing about the file they point at).
+    /// </summary>
     static IEnumerable<SafetensorsFile> OpenShards(string folder, string index)
     {
-        JsonObject map;
-        try { map = JsonNode.Parse(File.ReadAllText(index))!["weight_map"]!.AsObject(); }
-        catch (Exception e) { throw new LawcatException($"{index}: expected a JSON object with a 'weight_map' of tensor name to shard file: {e.Message}"); }
-        var shards = map.Select(kv => kv.Value!.GetValue<string>()).Distinct().ToList();
-        var files = shards.Select(s =>
-        {
-            var p = Path.Combine(folder, s);
-            if (!File.Exists(p)) throw new LawcatException($"{index}: lists shard '{s}', which is missing from {folder}.");
-            return SafetensorsFile.Open(p);
-        }).ToList();
+        var map = ShardIndex.Read(index);
+        var shardOf = map.ToDictionary(kv => kv.Key, kv => ResolveShard(folder, index, kv.Key, kv.Value));
+        var files = new Dictionary<string, SafetensorsFile>(PathComparer);
+        foreach (var (name, path) in shardOf)
+            if (!files.ContainsKey(path))
+                files[path] = File.Exists(path) ? SafetensorsFile.Open(path)
+                    : throw new LawcatException($"{index}: lists shard '{map[name]}', which is missing from {folder}.");
         foreach (var (name, shard) in map)
-        {
-            var f = files.First(x => Path.GetFileName(x.Path) == shard!.GetValue<string>());
-            if (!f.Entries.ContainsKey(name))
+            if (!files[shardOf[name]].Entries.ContainsKey(name))
                 throw new LawcatException($"{index}: says tensor '{name}' is in {shard}, but that file does not hold it.");
+        return files.Values;
+    }
+
+    static StringComparer PathComparer => OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
+
+    /// <summary>
+    /// The path of shard <paramref name="shard"/>, as <paramref name="folder"/> joined with the shard's normalized
+    /// name, which must resolve to a file inside the folder. Only the name is checked (symbolic links inside the
+    /// folder may point elsewhere, as in the Hugging Face cache).
+    /// </summary>
+    static string ResolveShard(string folder, string index, string tensor, string shard)
+    {
+        var refused = $"{index}: tensor '{tensor}' is in shard '{shard}', which is not a file inside the model folder; shard names must be relative names of files in {folder}.";
+        if (shard.Length == 0 || Path.IsPathRooted(shard) || shard.Contains('\0')) throw new LawcatException(refused);
+        string root, full;
+        try
+        {
+            root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)) + Path.DirectorySeparatorChar;
+            full = Path.GetFullPath(Path.Combine(root, shard));
         }
-        return files;
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException) { throw new LawcatException(refused); }
+        var comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        if (!full.StartsWith(root, comparison) || full.Length == root.Length) throw new LawcatException(refused);
+        return Path.Combine(folder, full[root.Length..]);
     }
 
     /// <summary>Reads one tensor as a CPU tensor of the file's dtype.</summary>

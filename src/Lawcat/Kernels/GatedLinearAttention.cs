@@ -73,7 +73,7 @@ public static class GatedLinearAttention
         var cum = g.to(ScalarType.Float64).cumsum(2);                                  // [B, H, T, K]
         var diff = (cum.unsqueeze(3) - cum.unsqueeze(2)).to(ScalarType.Float32);       // [B, H, T, T, K]: G_t − G_i
         var causal = ones(t, t, ScalarType.Bool, q.device).tril().unsqueeze(-1);      // [T, T, 1]
-        var decay = diff.masked_fill(causal.logical_not(), double.NegativeInfinity).exp();
+        var decay = diff.masked_fill(causal.logical_not(), Scalars.NegativeInfinity).exp();
         var w = (q.to(ScalarType.Float32).unsqueeze(3) * k.to(ScalarType.Float32).unsqueeze(2) * decay).sum(-1);
         return (scale * w).MoveToOuterDisposeScope();
     }
@@ -205,7 +205,7 @@ public static class GatedLinearAttention
     {
         long c = q.shape[3];
         var causal = ones(c, c, ScalarType.Bool, q.device).tril();
-        return matmul(q * cum.exp(), (k * (-cum).exp()).transpose(3, 4)).masked_fill(causal.logical_not(), 0.0);
+        return matmul(q * cum.exp(), (k * (-cum).exp()).transpose(3, 4)).masked_fill(causal.logical_not(), Scalars.Zero);
     }
 
     /// <summary>A[t, i] = Σ_f q[t,f] k[i,f] exp(cum[t,f] − cum[i,f]) for i ≤ t within each chunk, with exponents ≤ 0.</summary>
@@ -222,14 +222,14 @@ public static class GatedLinearAttention
         var qRef = qs * (cs - refCum.unsqueeze(4)).exp();                              // [B, H, N, P, S, K]
         var keyIdx = arange(c, device: dev);
         var before = (keyIdx.unsqueeze(0) <= refIdx.unsqueeze(1)).view(p, c, 1);       // [P, C, 1]: i ≤ ref_j
-        var kExp = (refCum.unsqueeze(4) - cum.unsqueeze(3)).masked_fill(before.logical_not(), double.NegativeInfinity);
+        var kExp = (refCum.unsqueeze(4) - cum.unsqueeze(3)).masked_fill(before.logical_not(), Scalars.NegativeInfinity);
         var kRef = k.unsqueeze(3) * kExp.exp();                                        // [B, H, N, P, C, K]
         var across = matmul(qRef, kRef.transpose(4, 5));                               // [B, H, N, P, S, C]
         // Inside a sub-chunk: exact pairwise decays.
         var ks = k.view(b, h, n, p, sub, kd);
         var diff = cs.unsqueeze(5) - cs.unsqueeze(4);                                  // [B, H, N, P, S, S, K]
         var causal = ones(sub, sub, ScalarType.Bool, dev).tril().unsqueeze(-1);
-        var within = (qs.unsqueeze(5) * ks.unsqueeze(4) * diff.masked_fill(causal.logical_not(), double.NegativeInfinity).exp()).sum(-1);
+        var within = (qs.unsqueeze(5) * ks.unsqueeze(4) * diff.masked_fill(causal.logical_not(), Scalars.NegativeInfinity).exp()).sum(-1);
         var blockDiag = within.unsqueeze(5) * eye(p, device: dev).view(p, 1, p, 1);   // [B, H, N, P, S, P, S]
         return (across + blockDiag.view(b, h, n, p, sub, c)).view(b, h, n, c, c);
     }

@@ -83,11 +83,21 @@ public sealed record LlamaConfig
     {
         var file = Directory.Exists(path) ? Path.Combine(path, "config.json") : path;
         if (!File.Exists(file)) throw new LawcatException($"{file}: not found; a model folder needs the config.json saved with the weights.");
-        JsonObject o;
-        try { o = JsonNode.Parse(File.ReadAllText(file))!.AsObject(); }
-        catch (Exception e) { throw new LawcatException($"{file}: not valid JSON: {e.Message}"); }
-        return FromJson(o, file);
+        var bytes = File.ReadAllBytes(file).AsMemory();
+        if (bytes.Span.StartsWith(Utf8Bom)) bytes = bytes[Utf8Bom.Length..];
+        IO.StrictUtf8.Check(bytes.Span, file);
+        try
+        {
+            using var doc = JsonDocument.Parse(bytes);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new LawcatException($"{file}: expected a JSON object of model settings.");
+            if (IO.JsonDuplicateKeys.First(doc.RootElement) is { } key)
+                throw new LawcatException($"{file}: the key '{key}' appears twice; each setting must be given once.");
+        }
+        catch (JsonException e) { throw new LawcatException($"{file}: not valid JSON: {e.Message}"); }
+        return FromJson(JsonNode.Parse(bytes.Span)!.AsObject(), file);
     }
+
+    static readonly byte[] Utf8Bom = { 0xEF, 0xBB, 0xBF };
 
     /// <summary>Builds a config from a parsed <c>config.json</c>; <paramref name="source"/> names it in errors.</summary>
     public static LlamaConfig FromJson(JsonObject o, string source)
@@ -100,32 +110,34 @@ public sealed record LlamaConfig
             throw new LawcatException($"{source}: model_type is '{modelType}'; expected 'llama' (or '{Export.HfExport.ModelType}', a LAWCAT student exported for transformers).");
         var act = r.Str("hidden_act", "silu");
         if (act != "silu") throw new LawcatException($"{source}: hidden_act is '{act}'; only 'silu' (SwiGLU) is supported.");
-        int hidden = r.Int("hidden_size"), heads = r.Int("num_attention_heads");
-        int kvHeads = r.Int("num_key_value_heads", heads);
-        int headDim = r.Int("head_dim", heads > 0 ? hidden / heads : 0);
-        if (heads <= 0 || hidden <= 0 || headDim <= 0 || headDim % 2 != 0)
-            throw new LawcatException($"{source}: hidden_size {hidden}, num_attention_heads {heads}, head_dim {headDim}: expected positive sizes with an even head_dim.");
-        if (kvHeads <= 0 || heads % kvHeads != 0)
+        int hidden = r.PositiveInt("hidden_size"), heads = r.PositiveInt("num_attention_heads");
+        int kvHeads = r.PositiveInt("num_key_value_heads", heads);
+        if (o["head_dim"] is null && hidden % heads != 0)
+            throw new LawcatException($"{source}: hidden_size {hidden} is not divisible by num_attention_heads {heads} and there is no head_dim; expected hidden_size = num_attention_heads × head_dim, or an explicit head_dim.");
+        int headDim = r.PositiveInt("head_dim", hidden / heads);
+        if (headDim % 2 != 0)
+            throw new LawcatException($"{source}: head_dim is {headDim}; rotary embeddings need an even head_dim.");
+        if (heads % kvHeads != 0)
             throw new LawcatException($"{source}: num_key_value_heads {kvHeads} must divide num_attention_heads {heads}.");
 
         var rope = o["rope_parameters"] as JsonObject;
         var scalingNode = rope ?? o["rope_scaling"] as JsonObject;
-        double theta = rope != null ? new Reader(rope, source + " rope_parameters").Dbl("rope_theta", 10000.0) : r.Dbl("rope_theta", 10000.0);
+        double theta = rope != null ? new Reader(rope, source, "rope_parameters.").PositiveDbl("rope_theta", 10000.0) : r.PositiveDbl("rope_theta", 10000.0);
         var scaling = ParseScaling(scalingNode, source, rope != null ? "rope_parameters" : "rope_scaling");
 
         return new LlamaConfig
         {
             HiddenSize = hidden,
-            IntermediateSize = r.Int("intermediate_size"),
-            NumHiddenLayers = r.Int("num_hidden_layers"),
+            IntermediateSize = r.PositiveInt("intermediate_size"),
+            NumHiddenLayers = r.PositiveInt("num_hidden_layers"),
             NumAttentionHeads = heads,
             NumKeyValueHeads = kvHeads,
             HeadDim = headDim,
-            RmsNormEps = r.Dbl("rms_norm_eps", 1e-6),
+            RmsNormEps = r.Dbl("rms_norm_eps", 1e-6, x => x >= 0 && double.IsFinite(x), "a finite number >= 0"),
             RopeTheta = theta,
             RopeScaling = scaling,
-            MaxPositionEmbeddings = r.Int("max_position_embeddings", 2048),
-            VocabSize = r.Int("vocab_size"),
+            MaxPositionEmbeddings = r.PositiveInt("max_position_embeddings", 2048),
+            VocabSize = r.PositiveInt("vocab_size"),
             TieWordEmbeddings = r.Bool("tie_word_embeddings", false),
             AttentionBias = r.Bool("attention_bias", false),
             MlpBias = r.Bool("mlp_bias", false),
@@ -138,16 +150,24 @@ public sealed record LlamaConfig
     static RopeScaling ParseScaling(JsonObject? s, string source, string key)
     {
         if (s == null) return new RopeScaling();
-        var r = new Reader(s, $"{source} {key}");
+        var r = new Reader(s, source, key + ".");
         var type = r.Str("rope_type", r.Str("type", "default"));
         return type switch
         {
             "default" => new RopeScaling(),
-            "linear" => new RopeScaling("linear", r.Dbl("factor")),
-            "llama3" => new RopeScaling("llama3", r.Dbl("factor"), r.Dbl("low_freq_factor"), r.Dbl("high_freq_factor"),
-                r.Int("original_max_position_embeddings")),
+            "linear" => new RopeScaling("linear", r.PositiveDbl("factor")),
+            "llama3" => Llama3Scaling(r, source, key),
             _ => throw new LawcatException($"{source}: {key}.rope_type is '{type}'; supported: default, linear, llama3."),
         };
+    }
+
+    static RopeScaling Llama3Scaling(Reader r, string source, string key)
+    {
+        double low = r.PositiveDbl("low_freq_factor"), high = r.PositiveDbl("high_freq_factor");
+        // The smooth interpolation between the two wavelength bounds divides by high - low.
+        if (high <= low)
+            throw new LawcatException($"{source}: {key}.high_freq_factor {high.ToString(CultureInfo.InvariantCulture)} must be greater than low_freq_factor {low.ToString(CultureInfo.InvariantCulture)}.");
+        return new RopeScaling("llama3", r.PositiveDbl("factor"), low, high, r.PositiveInt("original_max_position_embeddings"));
     }
 
     /// <summary>This config as a Hugging Face <c>config.json</c> (classic keys, readable by transformers 4 and 5).</summary>
@@ -190,21 +210,30 @@ public sealed record LlamaConfig
     }
 
     /// <summary>Typed access to config keys with errors that name the file and key.</summary>
-    sealed class Reader(JsonObject o, string source)
+    sealed class Reader(JsonObject o, string source, string section = "")
     {
-        JsonNode Required(string key) => o[key] ?? throw new LawcatException($"{source}: missing required key '{key}'.");
+        JsonNode Required(string key) => o[key] ?? throw new LawcatException($"{source}: missing required key '{section}{key}'.");
 
         T Get<T>(string key, Func<JsonNode, T> read, string expected)
         {
             var n = Required(key);
             try { return read(n); }
-            catch (Exception e) when (e is not LawcatException) { throw new LawcatException($"{source}: key '{key}' is {n.ToJsonString()}; expected {expected}."); }
+            catch (Exception e) when (e is not LawcatException) { throw new LawcatException($"{source}: key '{section}{key}' is {n.ToJsonString()}; expected {expected}."); }
         }
 
         public int Int(string key) => Get(key, n => n.GetValue<int>(), "an integer");
         public int Int(string key, int fallback) => o[key] is null ? fallback : Int(key);
         public double Dbl(string key) => Get(key, n => n.GetValueKind() == JsonValueKind.Number ? n.GetValue<double>() : double.Parse(n.GetValue<string>(), CultureInfo.InvariantCulture), "a number");
         public double Dbl(string key, double fallback) => o[key] is null ? fallback : Dbl(key);
+        public int PositiveInt(string key) => Checked(key, Int(key), x => x > 0, "a positive integer");
+        public int PositiveInt(string key, int fallback) => o[key] is null ? fallback : PositiveInt(key);
+        public double PositiveDbl(string key) => Checked(key, Dbl(key), x => x > 0 && double.IsFinite(x), "a finite number > 0");
+        public double PositiveDbl(string key, double fallback) => o[key] is null ? fallback : PositiveDbl(key);
+        public double Dbl(string key, double fallback, Func<double, bool> valid, string expected) =>
+            o[key] is null ? fallback : Checked(key, Dbl(key), valid, expected);
+
+        T Checked<T>(string key, T value, Func<T, bool> valid, string expected) where T : IFormattable =>
+            valid(value) ? value : throw new LawcatException($"{source}: {section}{key} is {value.ToString(null, CultureInfo.InvariantCulture)}; expected {expected}.");
         public bool Bool(string key, bool fallback) => o[key] is null ? fallback : Get(key, n => n.GetValue<bool>(), "true or false");
         public string Str(string key, string fallback) => o[key] is null ? fallback : Get(key, n => n.GetValue<string>(), "a string");
         public int[] IntOrList(string key, int[] fallback) => o[key] is null ? fallback

@@ -13,8 +13,11 @@ public static class WeightLoader
     /// <summary>
     /// Copies the tensors of <paramref name="checkpoint"/> into <paramref name="module"/>'s parameters and buffers,
     /// converting dtype and device. Keys in <paramref name="ignoreUnexpected"/> may be present without a match.
+    /// Tensors holding NaN or infinite values load, and are named in one warning given to <paramref name="warn"/>
+    /// (standard error when null): such weights are legal in the file but make every output non-finite.
     /// </summary>
-    public static void LoadStrict(nn.Module module, SafetensorsCheckpoint checkpoint, string source, IReadOnlySet<string>? ignoreUnexpected = null)
+    public static void LoadStrict(nn.Module module, SafetensorsCheckpoint checkpoint, string source, IReadOnlySet<string>? ignoreUnexpected = null,
+        Action<string>? warn = null)
     {
         var expected = module.state_dict();
         var missing = expected.Keys.Where(k => !checkpoint.Entries.ContainsKey(k)).ToList();
@@ -37,13 +40,28 @@ public static class WeightLoader
             List("wrong shape", misshaped);
             throw new LawcatException(sb.ToString());
         }
+        var nonFinite = CopyWeights(expected, checkpoint);
+        if (nonFinite.Count > 0)
+            (warn ?? (m => Console.Error.WriteLine(m)))($"warning: {source}: {nonFinite.Count} tensor(s) hold NaN or infinite values, so the model's outputs will not be finite: {Names(nonFinite)}.");
+    }
+
+    /// <summary>Copies every weight; returns the names of those whose values in the file are not all finite.</summary>
+    static List<string> CopyWeights(Dictionary<string, Tensor> expected, SafetensorsCheckpoint checkpoint)
+    {
+        var nonFinite = new List<string>();
         using var _ = no_grad();
         foreach (var (name, target) in expected)
         {
             using var scope = NewDisposeScope();
-            target.copy_(checkpoint.Read(name));
+            var weight = checkpoint.Read(name);
+            if (weight.is_floating_point() && !isfinite(weight).all().item<bool>()) nonFinite.Add(name);
+            target.copy_(weight);
         }
+        return nonFinite;
     }
+
+    static string Names(List<string> names) =>
+        string.Join(", ", names.Take(10)) + (names.Count > 10 ? $" and {names.Count - 10} more" : "");
 
     static string Shape(long[] s) => "[" + string.Join(", ", s) + "]";
 }
