@@ -9,6 +9,7 @@ which the PyTorch modeling code alone computed):
 
 Usage: python3 hf_export_check.py --export NAME DIR REFERENCE [--export ...] [--bf16] [--json OUT]
 Results are added to OUT (JSON) under their names. Exit code 1 when a check fails.
+hf_export_table.py prints OUT as the rows of docs/interop.md's table.
 """
 import argparse
 import copy

@@ -104,6 +104,33 @@ public class HfExportTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void PyTorchKnowsEveryOptionTheExportWrites()
+    {
+        // A LAWCAT option added to the workbench reaches every exported config.json; the PyTorch code refuses keys it
+        // does not know, so each one must be in its DEFAULT_OPTIONS, with the same default.
+        var python = HfExport.ModelingFile("lawcat_attention.py");
+        var block = python[python.IndexOf("DEFAULT_OPTIONS = {", StringComparison.Ordinal)..];
+        block = block[..block.IndexOf('}')];
+        var defaults = System.Text.RegularExpressions.Regex.Matches(block, "\"(\\w+)\": ([^,\\n]+),")
+            .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value.Trim());
+        var written = HfExport.Config(TinyModels.Student())["lawcat"]!["options"]!.AsObject();
+        Assert.Equal(written.Select(kv => kv.Key).Order(StringComparer.Ordinal), defaults.Keys.Order(StringComparer.Ordinal));
+        foreach (var (key, value) in written)
+        {
+            var expected = defaults[key] switch
+            {
+                "True" => "true",
+                "False" => "false",
+                var q when q.StartsWith('"') => q,
+                var n => double.Parse(n, System.Globalization.CultureInfo.InvariantCulture).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            };
+            var actual = value!.GetValueKind() == System.Text.Json.JsonValueKind.Number
+                ? value.GetValue<double>().ToString("R", System.Globalization.CultureInfo.InvariantCulture) : value.ToJsonString();
+            Assert.True(expected == actual, $"option {key}: the workbench's default is {actual}, lawcat_attention.py's {defaults[key]}");
+        }
+    }
+
+    [Fact]
     public void ExportRefusesAModelWithoutLawcatLayers()
     {
         var e = Assert.Throws<LawcatException>(() => HfExport.Write(TinyModels.Teacher(), TestPaths.NewTempDir(), null));

@@ -33,6 +33,7 @@ DEFAULT_OPTIONS = {
     "gate": "low_rank_per_dim",
     "gate_rank": 16,
     "gate_logit_normalizer": 16.0,
+    "max_gate_memory": 0.0,
     "linear_init_std": 0.006,
     "normalization": "denominator",
     "normalization_eps": 1e-10,
@@ -60,6 +61,7 @@ def parse_options(options):
         ("conv_kernel_size", o["conv_kernel_size"] >= 1, "must be >= 1"),
         ("gate_rank", o["gate_rank"] >= 1, "must be >= 1"),
         ("gate_logit_normalizer", o["gate_logit_normalizer"] > 0, "must be > 0"),
+        ("max_gate_memory", o["max_gate_memory"] >= 0, "must be >= 0 (0 = no bound)"),
         ("window_size", o["window_size"] >= 0, "must be >= 0"),
         ("chunk_size", o["chunk_size"] >= 16 and o["chunk_size"] % 16 == 0, "must be a positive multiple of 16"),
         ("normalization_eps", o["normalization_eps"] >= 0, "must be >= 0"),
@@ -277,12 +279,14 @@ class FeatureMap(nn.Module):
 
 class DecayGate(nn.Module):
     """The log-decay g = logsigmoid(a(x)) / normalizer per key/value head, [B, Hkv, T, K] (K = 1 for the scalar gate);
-    None without a gate. Low rank (LAWCAT's): a = W_up W_down x + b as `gk_proj.0` and `gk_proj.1`."""
+    None without a gate. Low rank (LAWCAT's): a = W_up W_down x + b as `gk_proj.0` and `gk_proj.1`. With
+    max_gate_memory M > 0, g is clamped to at most -1/M (without a gate: g = -1/M, [B, 1, T, 1])."""
 
     def __init__(self, options, hidden, kv_heads, head_dim):
         super().__init__()
         kind, std = options["gate"], options["linear_init_std"]
         self.normalizer, self.kv_heads = options["gate_logit_normalizer"], kv_heads
+        self.max_log_decay = -1.0 / options["max_gate_memory"] if options["max_gate_memory"] > 0 else None
         self.width = 1 if kind == "scalar_per_head" else head_dim
         if kind == "low_rank_per_dim":
             self.gk_proj = nn.Sequential(_normal(nn.Linear(hidden, options["gate_rank"], bias=False), std),
@@ -295,10 +299,14 @@ class DecayGate(nn.Module):
             self.gk_proj = None
 
     def forward(self, x):
-        if self.gk_proj is None:
-            return None
         b, t = x.shape[:2]
+        if self.gk_proj is None:
+            if self.max_log_decay is None:
+                return None
+            return torch.full((b, 1, t, 1), self.max_log_decay, dtype=torch.float32, device=x.device)
         g = F.logsigmoid(self.gk_proj(x).float()) / self.normalizer                    # [B, T, Hkv * K]
+        if self.max_log_decay is not None:
+            g = g.clamp_max(self.max_log_decay)
         return g.view(b, t, self.kv_heads, self.width).transpose(1, 2)                  # [B, Hkv, T, K]
 
 
