@@ -47,7 +47,7 @@ public sealed class DecayGate : nn.Module<Tensor, Tensor?>
         using var scope = NewDisposeScope();
         var (b, t) = (x.shape[0], x.shape[1]);
         var a = gk_proj.forward(x);                                                       // [B, T, Hkv * K]
-        var g = nn.functional.logsigmoid(a.to(ScalarType.Float32)) / _normalizer;
+        var g = nn.functional.logsigmoid(a.to(ScalarType.Float32)).Over(_normalizer);
         return g.view(b, t, _kvHeads, _width).transpose(1, 2).MoveToOuterDisposeScope(); // [B, Hkv, T, K]
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using Lawcat.Kernels;
 using Lawcat.Kernels.Cuda;
 using Lawcat.Llama;
@@ -62,7 +63,10 @@ public sealed class LawcatAttention : DecoderAttention
         gate = new DecayGate(options, config.HiddenSize, _kvHeads, _headDim, device, dtype);
         if (options.Normalization == NormalizationKind.OutputRmsNorm) g_norm = new RmsNorm(_headDim, Math.Max(options.NormalizationEps, 1e-6), device, dtype);
         if (options.WindowSize > 0)
-            window_factors = new Parameter(full(new long[] { 1, _heads, 1, 1 }, options.WindowFactorInit, dtype: dtype ?? ScalarType.Float32, device: device));
+        {
+            using var init = options.WindowFactorInit.ToScalar();
+            window_factors = new Parameter(full(new long[] { 1, _heads, 1, 1 }, init, dtype: dtype ?? ScalarType.Float32, device: device));
+        }
         RegisterComponents();
     }
 
@@ -292,10 +296,10 @@ public sealed class LawcatAttention : DecoderAttention
                 f.V.to(ScalarType.Float32), f.Valid, Options.WindowSize, state?.WindowK, state?.WindowV, state?.WindowValid);
             state?.SetWindow(nk, nv, nvalid);
             var wf = window_factors!.to(ScalarType.Float32).sigmoid();
-            num = num + wf * wn;
-            den = den + wf * wd;
+            num = num.Plus(wf * wn);
+            den = den.Plus(wf * wd);
         }
-        return num / (den + Options.NormalizationEps);
+        return num / den.Plus(Options.NormalizationEps);
     }
 
     /// <summary>
@@ -309,8 +313,8 @@ public sealed class LawcatAttention : DecoderAttention
         var f = ComputeFeatures(x, ctx, null);
         var w = GatedLinearAttention.ParallelWeights(f.Q, f.K, f.ExpandedGate(), 1.0 / Math.Sqrt(f.Q.shape[3]));
         if (Options.WindowSize > 0)
-            w = w + window_factors!.to(ScalarType.Float32).sigmoid() * SlidingWindowSoftmax.DenseWeights(f.RotQ!.to(ScalarType.Float32), f.RotK!.to(ScalarType.Float32), f.Valid, Options.WindowSize);
-        if (Options.Normalization == NormalizationKind.Denominator) w = w / (w.sum(-1, keepdim: true) + Options.NormalizationEps);
+            w = w.Plus(window_factors!.to(ScalarType.Float32).sigmoid() * SlidingWindowSoftmax.DenseWeights(f.RotQ!.to(ScalarType.Float32), f.RotK!.to(ScalarType.Float32), f.Valid, Options.WindowSize));
+        if (Options.Normalization == NormalizationKind.Denominator) w = w / w.sum(-1, keepdim: true).Plus(Options.NormalizationEps);
         return w.MoveToOuterDisposeScope();
     }
 }
