@@ -23,9 +23,11 @@ static class Cli
         }
     }
 
+    /// <summary>Writes "error: MESSAGE" to standard error, unwrapped (a log keeps it whole), red only on a terminal.</summary>
     static int Fail(string message, int code)
     {
-        AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        bool colour = !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Ansi;
+        Console.Error.WriteLine((colour ? "\x1b[31merror:\x1b[0m " : "error: ") + message);
         return code;
     }
 
@@ -69,15 +71,30 @@ static class Cli
         return cts.Token;
     }
 
-    /// <summary>Parses a comma list of lengths like "512,1k,2k" (k = 1024) given to <paramref name="option"/>.</summary>
-    public static int[] Lengths(string text, string option) =>
+    /// <summary>Parses a comma list of lengths like "512,1k,2k" (k = <paramref name="kilo"/>, 1024 unless a benchmark names
+    /// its lengths in thousands) given to <paramref name="option"/>.</summary>
+    public static int[] Lengths(string text, string option, int kilo = 1024) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(x =>
         {
             var k = x.EndsWith("k", StringComparison.OrdinalIgnoreCase);
             if (!double.TryParse(k ? x[..^1] : x, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) || v < 0)
                 throw new LawcatException($"{option}: '{x}' is not a length (e.g. 512, 1k, 2k).");
-            return (int)(k ? v * 1024 : v);
+            return (int)(k ? v * kilo : v);
         }).ToArray();
+
+    /// <summary>A count in thousands, millions or billions with three significant digits (3.28 million), or as is below 1,000.</summary>
+    public static string Count(double n)
+    {
+        var (value, unit) = Math.Abs(n) switch
+        {
+            >= 1e9 => (n / 1e9, " billion"),
+            >= 1e6 => (n / 1e6, " million"),
+            >= 1e3 => (n / 1e3, " thousand"),
+            _ => (n, ""),
+        };
+        var digits = Math.Abs(value) >= 100 || unit == "" ? "F0" : Math.Abs(value) >= 10 ? "F1" : "F2";
+        return value.ToString(digits, System.Globalization.CultureInfo.InvariantCulture) + unit;
+    }
 
     /// <summary>Human-readable bytes.</summary>
     public static string Bytes(double b) => b switch

@@ -11,6 +11,7 @@ app.Configure(config =>
     config.AddCommand<InfoCommand>("info").WithDescription("Show a model folder's architecture, parameter count and memory needs.");
     config.AddCommand<GenerateCommand>("generate").WithDescription("Greedy text generation with a teacher or a LAWCAT student.");
     config.AddCommand<DistillCommand>("distill").WithDescription("Distill a softmax Llama into LAWCAT (attention transfer, then fine-tuning), then evaluate passkey retrieval.");
+    config.AddCommand<AblateCommand>("ablate").WithDescription("Run an ablation grid (variants one switch away from a default distillation), resumable, then one table with intervals and p-values.");
     config.AddCommand<PretrainCommand>("pretrain").WithDescription("Train a small Llama from scratch (how the embedded tiny teacher is made).");
     config.AddCommand<ReportCommand>("report").WithDescription("Write a self-contained HTML report (figures inline, works offline) of a distill or eval run folder.");
     config.AddCommand<ExportCommand>("export").WithDescription("Write a distilled student as a self-contained model folder (LoRA merged).");
@@ -21,6 +22,11 @@ app.Configure(config =>
         eval.AddCommand<EvalNiahCommand>("niah").WithDescription("RULER single needle in a haystack, S-NIAH-1/2/3.");
         eval.AddCommand<EvalBabilongCommand>("babilong").WithDescription("BABILong QA2/QA3.");
         eval.AddCommand<EvalPplCommand>("ppl").WithDescription("Perplexity on held-out text.");
+    });
+    config.AddBranch("notebook", notebook =>
+    {
+        notebook.SetDescription("Run the C# notebooks without an editor.");
+        notebook.AddCommand<NotebookRunCommand>("run").WithDescription("Run a notebook headlessly and write it with its outputs; exit code 1 on a failing cell.");
     });
     config.AddBranch("bench", bench =>
     {

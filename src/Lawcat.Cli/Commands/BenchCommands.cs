@@ -7,6 +7,7 @@ using Lawcat.Attention;
 using Lawcat.Benchmarks;
 using Lawcat.Conversion;
 using Lawcat.IO;
+using Lawcat.Kernels.Cuda;
 using Lawcat.Llama;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -77,13 +78,27 @@ sealed class BenchKernelsCommand : Command<BenchKernelsCommand.Settings>
     {
         var device = Cli.Device(s.Device);
         if (device.type != TorchSharp.DeviceType.CUDA) throw new LawcatException("--device: the kernel check needs cuda.");
-        var rows = Lawcat.Kernels.Cuda.GlaCudaCheck.Run(device).Concat(Lawcat.Kernels.Cuda.LawcatKernelsCheck.Run(device)).ToList();
-        foreach (var r in rows)
-            Console.WriteLine($"{(r.Passed ? "ok  " : "FAIL")} {r.Case}: output {r.OutputError:E2}, state {r.StateError:E2} (tolerance {r.Tolerance:E0})");
-        Console.WriteLine($"{rows.Count(r => r.Passed)} of {rows.Count} cases within tolerance");
-        if (s.Json is not null) File.WriteAllText(s.Json, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+        var cases = GlaCudaCheck.Cases(device).Concat(LawcatKernelsCheck.Cases(device)).ToList();
+        var rows = KernelCheck.Run(cases.Select(c => c with { Run = () => Print(c.Run()) }));
+        int ran = rows.Select(r => r.Case).Distinct().Count();
+        if (ran < cases.Count) Console.WriteLine($"stopped after a fault: {cases.Count - ran} of {cases.Count} cases not run (the CUDA context is lost)");
+        Console.WriteLine($"{rows.Count(r => r.Passed)} of {rows.Count} checks within tolerance");
+        if (s.Json is not null)
+            File.WriteAllText(s.Json, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         return rows.All(r => r.Passed) ? 0 : 1;
     }
+
+    // Rows are printed as each case finishes, so a run that dies still shows how far it got.
+    static IEnumerable<KernelCheckRow> Print(IEnumerable<KernelCheckRow> rows)
+    {
+        var list = rows.ToList();
+        foreach (var r in list) Console.WriteLine(Line(r));
+        return list;
+    }
+
+    static string Line(KernelCheckRow r) => r.Error is not null
+        ? $"FAIL {r.Case}: {r.Error}"
+        : $"{(r.Passed ? "ok  " : "FAIL")} {r.Case}: output {r.OutputError:E2}, state {r.StateError:E2} (tolerance {r.Tolerance:E0})";
 }
 
 /// <summary>

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Lawcat.Distillation;
 using Lawcat.Evaluation;
 using Lawcat.Training;
+using Lawcat.Visualization;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -54,16 +55,35 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
         var runDir = s.Resume ?? s.Out ?? Path.Combine("runs", $"distill-{DateTime.Now:yyyyMMdd-HHmmss}");
         var device = Cli.Device(options.Device);
         var ctrlC = Cli.CtrlC();
-        void Log(string m) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]");
-        var run = new DistillationRun(options, runDir, null, Log);
-        var result = ProgressView.Run((progress, count) =>
+        DistillResult result;
+        TimeSpan took;
+        string teacher;
+        using (var view = ProgressView.Start(Plan(options)))
         {
-            var withProgress = new DistillationRun(options, runDir, progress, Log);
-            int total = options.PasskeyEval is null ? 0 : options.PasskeyEval.LengthMultiples.Length * options.PasskeyEval.Samples * (options.PasskeyEval.Teacher ? 2 : 1), done = 0;
-            return withProgress.Run(device, s.Resume is not null, _ => count("passkey evaluation", ++done, total), ctrlC);
-        });
-        Summarize(result, options, run.TeacherFolder);
+            var run = new DistillationRun(options, runDir, view, view.Log);
+            teacher = run.TeacherFolder;
+            result = run.Run(device, s.Resume is not null, r => view.Sample($"passkey {r.Model}"), ctrlC);
+            took = view.Elapsed;
+        }
+        Console.WriteLine();
+        Summarize(result, options, teacher, took);
         return result.Interrupted ? 130 : 0;
+    }
+
+    /// <summary>The job's phases for the progress display: the stages that run, then passkey evaluation per model.</summary>
+    internal static List<JobPhase> Plan(DistillOptions o)
+    {
+        var plan = new List<JobPhase>();
+        int seq = o.Data.SequenceLength;
+        if (o.Stage1.Steps > 0) plan.Add(JobPhase.Training("stage 1", o.Stage1.Steps, (double)o.Stage1.BatchSize * o.Stage1.GradientAccumulation * seq));
+        if (o.Stage2.Steps > 0) plan.Add(JobPhase.Training("stage 2", o.Stage2.Steps, (double)o.Stage2.BatchSize * o.Stage2.GradientAccumulation * seq));
+        if (o.PasskeyEval is { } pe)
+        {
+            var lengths = pe.LengthMultiples.SelectMany(m => Enumerable.Repeat(m * seq, pe.Samples)).ToList();
+            if (pe.Teacher) plan.Add(JobPhase.Evaluation("passkey teacher", lengths));
+            plan.Add(JobPhase.Evaluation("passkey student", lengths));
+        }
+        return plan;
     }
 
     static DistillOptions Resolve(Settings s)
@@ -85,27 +105,34 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
         return DistillOptions.FromJson(OptionsIO.ApplySets(json, sets), s.Config ?? "options");
     }
 
-    static void Summarize(DistillResult r, DistillOptions o, string teacher)
+    static void Summarize(DistillResult r, DistillOptions o, string teacher, TimeSpan took)
     {
         if (r.Interrupted)
         {
             AnsiConsole.MarkupLine($"[yellow]interrupted; resume with:[/] lawcat distill --resume {Markup.Escape(r.RunDir)}");
             return;
         }
-        var t = new Table().Title("distillation").AddColumns("", "");
-        t.AddRow("teacher", Markup.Escape(teacher));
-        t.AddRow("LAWCAT layers", $"{r.Conversion.ConvertedLayers.Count} ({r.Conversion.NewParameters:N0} new parameters)");
-        if (r.Stage1 is not null) t.AddRow("stage 1", $"{r.Stage1.Steps} updates, loss {r.Stage1.LastLoss:G4}, best eval {r.Stage1.BestEvalLoss:G4}");
-        if (r.Stage2 is not null) t.AddRow("stage 2", $"{r.Stage2.Steps} updates, loss {r.Stage2.LastLoss:G4}, best eval {r.Stage2.BestEvalLoss:G4}");
-        t.AddRow("student checkpoint", Markup.Escape(r.Checkpoint));
-        t.AddRow("metrics", Markup.Escape(Path.Combine(r.RunDir, "metrics.jsonl")));
-        AnsiConsole.Write(t);
-        if (r.Passkey.Count == 0) return;
-        var rows = EvalReport.SummaryRows(r.Passkey);
-        var p = new Table().Title($"passkey retrieval accuracy (%), distilled at {o.Data.SequenceLength} tokens");
-        foreach (var h in rows[0]) p.AddColumn(h);
-        foreach (var row in rows.Skip(1)) p.AddRow(row.Select(Markup.Escape).ToArray());
-        AnsiConsole.Write(p);
-        AnsiConsole.MarkupLine($"per-sample results: {Markup.Escape(Path.Combine(r.RunDir, "passkey.csv"))}");
+        Console.WriteLine($"distilled in {StatusLine.Time(took)}: {r.Conversion.ConvertedLayers.Count} layers converted to LAWCAT ({r.Conversion.NewParameters:N0} new parameters)");
+        static string Stage(StageResult s) =>
+            $"{s.Steps} updates{(s.StoppedEarly ? " (stopped early: the held-out loss had plateaued)" : "")}, loss {s.LastLoss:G4}, best eval {s.BestEvalLoss:G4}";
+        var rows = new List<(string, string)> { ("teacher", RunOutputs.Shown(teacher)) };
+        if (r.Stage1 is not null) rows.Add(("stage 1", Stage(r.Stage1)));
+        if (r.Stage2 is not null) rows.Add(("stage 2", Stage(r.Stage2)));
+        rows.Add(("student", RunOutputs.Shown(r.Checkpoint)));
+        foreach (var (key, value) in rows) Console.WriteLine($"  {key,-8} {value}");
+        if (r.Passkey.Count > 0)
+        {
+            Console.WriteLine();
+            AccuracyTables.Print(r.Passkey, $"passkey retrieval accuracy (%), distilled at {o.Data.SequenceLength} tokens");
+            Console.WriteLine($"the same samples: lawcat eval passkey --seed {o.PasskeyEval!.Seed}");
+        }
+        RunOutputs.Write(r.RunDir,
+            () => TrainingFigures.Save(r.RunDir).Concat(r.Passkey.Count == 0 ? Array.Empty<string>() : EvalPlots.Save(r.Passkey, r.RunDir, "passkey", depthGrid: false)),
+            new[]
+            {
+                (Path.Combine(r.RunDir, "passkey.csv"), "one row per sample"),
+                (Path.Combine(r.RunDir, "metrics.jsonl"), "one line per update"),
+                (Path.Combine(r.RunDir, "options.json"), "every option, for --resume or --config"),
+            });
     }
 }

@@ -23,7 +23,7 @@ class EvalSettings : ModelSettings
     [CommandOption("--samples <N>"), Description("Samples per length and depth."), DefaultValue(10)]
     public int Samples { get; init; } = 10;
 
-    [CommandOption("--seed <N>"), Description("Seed of the samples."), DefaultValue(0)]
+    [CommandOption("--seed <N>"), Description("Seed of the samples; the same seed gives the same samples in every command (distill evaluates with passkey_eval.seed, also 0 by default)."), DefaultValue(0)]
     public int Seed { get; init; }
 
     [CommandOption("--out <DIR>"), Description("Folder for results (CSV, JSON, PNG). Default: runs/eval-TASK-TIMESTAMP.")]
@@ -32,27 +32,26 @@ class EvalSettings : ModelSettings
     [CommandOption("--no-teacher"), Description("With --student, evaluate the student only.")]
     public bool NoTeacher { get; init; }
 
-    /// <summary>The lengths asked for, or <paramref name="fallback"/>.</summary>
-    public int[] ParseLengths(int[] fallback) => Lengths is null ? fallback : Cli.Lengths(Lengths, "--lengths");
+    [CommandOption("--chat-template"), Description("Wrap each prompt in the model's chat format as one user turn (instruction-tuned Llama 3 models; off for base models).")]
+    public bool ChatTemplate { get; init; }
+
+    [CommandOption("--system-prompt <TEXT>"), Description("With --chat-template, the system turn (BABILong's Llama-3.2 scripts use this one)."), DefaultValue(Lawcat.Evaluation.ChatTemplate.BabilongSystemPrompt)]
+    public string SystemPrompt { get; init; } = Lawcat.Evaluation.ChatTemplate.BabilongSystemPrompt;
+
+    /// <summary>The lengths asked for, or <paramref name="fallback"/>; "k" is <paramref name="kilo"/>.</summary>
+    public int[] ParseLengths(int[] fallback, int kilo = 1024) => Lengths is null ? fallback : Cli.Lengths(Lengths, "--lengths", kilo);
 }
 
 /// <summary>Runs a plan on the teacher and/or student and reports.</summary>
 abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings : EvalSettings
 {
-    /// <summary>Writes the plots; a machine without fonts or graphics libraries still gets the results, with a warning.</summary>
-    List<string> Plots(IReadOnlyList<EvalResult> results, string outDir, bool depthGrid)
-    {
-        try { return EvalPlots.Save(results, outDir, TaskName, depthGrid); }
-        catch (Exception e) when (e is not LawcatException)
-        {
-            AnsiConsole.MarkupLine($"[yellow]warning: plots not written ({Markup.Escape(e.GetType().Name)}: {Markup.Escape(e.Message.Split('\n')[0])})[/]");
-            return new List<string>();
-        }
-    }
-
     protected abstract string TaskName { get; }
     protected abstract IReadOnlyList<(IEvalGenerator Generator, int MaxNewTokens)> Generators(TSettings s);
     protected abstract int[] DefaultLengths { get; }
+
+    /// <summary>The lengths to run the plans (whose own lengths are still empty) at: --lengths, else the defaults.</summary>
+    protected virtual int[] Lengths(TSettings s, string folder, ITokenizer tokenizer, IReadOnlyList<EvalPlan> plans) =>
+        s.ParseLengths(DefaultLengths);
 
     public override int Execute(CommandContext context, TSettings s, CancellationToken cancel)
     {
@@ -62,44 +61,51 @@ abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings :
         var dtype = Cli.DType(s.Dtype);
         var folder = s.ModelFolder;
         var tokenizer = BpeTokenizer.FromModelFolder(folder);
-        var lengths = s.ParseLengths(DefaultLengths);
+        var chat = s.ChatTemplate ? ChatTemplate.FromModelFolder(folder, s.SystemPrompt) : null;
         var depths = s.Depths == 0 ? new double?[] { null } : DepthGrid.Even(s.Depths).Select(d => (double?)d).ToArray();
         var models = new List<(string Name, Func<LlamaModel> Load)>();
         if (s.Student is null || !s.NoTeacher) models.Add(("teacher", () => LlamaModel.FromPretrained(folder, dtype, device)));
         if (s.Student is not null) models.Add(("student", () => StudentModel.Load(s.Student, folder, dtype, device)));
-        var plans = Generators(s).Select(g => new EvalPlan(g.Generator, lengths, depths, s.Samples, g.MaxNewTokens)).ToList();
-        int total = models.Count * plans.Sum(EvalRunner.Count), done = 0;
-        var results = ProgressView.Run((_, count) =>
+        var plans = Generators(s).Select(g => new EvalPlan(g.Generator, Array.Empty<int>(), depths, s.Samples, g.MaxNewTokens, chat)).ToList();
+        var lengths = Lengths(s, folder, tokenizer, plans);
+        plans = plans.Select(p => p with { Lengths = lengths }).ToList();
+        var phases = models.Select(m => JobPhase.Evaluation($"{TaskName} {m.Name}", plans.SelectMany(PromptLengths))).ToList();
+        var results = new List<EvalResult>();
+        TimeSpan took;
+        using (var view = ProgressView.Start(phases))
         {
-            var all = new List<EvalResult>();
             foreach (var (name, load) in models)
             {
                 using var model = load();
                 using var grad = no_grad();
                 foreach (var plan in plans)
-                    all.AddRange(EvalRunner.Run(model, name, tokenizer, plan, r => count($"{TaskName} ({name})", ++done, total), cancel));
+                    results.AddRange(EvalRunner.Run(model, name, tokenizer, plan, r => view.Sample($"{TaskName} {name}"), cancel));
             }
-            return all;
-        });
+            took = view.Elapsed;
+        }
         var outDir = s.Out ?? Path.Combine("runs", $"eval-{TaskName}-{DateTime.Now:yyyyMMdd-HHmmss}");
         EvalReport.Save(results, Path.Combine(outDir, TaskName));
-        var pngs = Plots(results, outDir, s.Depths > 1);
-        var rows = EvalReport.SummaryRows(results);
-        var table = new Table().Title($"{TaskName}: accuracy (%)");
-        foreach (var h in rows[0]) table.AddColumn(h);
-        foreach (var row in rows.Skip(1)) table.AddRow(row.Select(Markup.Escape).ToArray());
-        AnsiConsole.Write(table);
+        AccuracyTables.Print(results, $"{TaskName}: accuracy (%)");
         var perSample = results.GroupBy(r => r.Model).Select(g => $"{g.Key} {g.Average(r => r.Seconds):F3} s/sample");
-        AnsiConsole.MarkupLine($"{string.Join(", ", perSample)}; results in {Markup.Escape(outDir)} ({pngs.Count} plots)");
+        Console.WriteLine($"evaluated in {StatusLine.Time(took)}: {string.Join(", ", perSample)}");
+        RunOutputs.Write(outDir, () => EvalPlots.Save(results, outDir, TaskName, s.Depths > 1), new[]
+        {
+            (Path.Combine(outDir, TaskName + ".csv"), "one row per sample"),
+            (Path.Combine(outDir, TaskName + "-summary.csv"), "the table above"),
+        });
         return 0;
     }
+
+    /// <summary>The prompt length of every sample of <paramref name="plan"/>, in the order they run.</summary>
+    static IEnumerable<int> PromptLengths(EvalPlan plan) =>
+        plan.Lengths.SelectMany(l => Enumerable.Repeat(l, plan.Depths.Count * plan.Samples));
 }
 
 sealed class EvalPasskeyCommand : EvalCommandBase<EvalSettings>
 {
     protected override string TaskName => "passkey";
     protected override int[] DefaultLengths => new[] { 1024, 2048, 4096 };
-    protected override IReadOnlyList<(IEvalGenerator, int)> Generators(EvalSettings s) => new (IEvalGenerator, int)[] { (new PasskeyGenerator(s.Seed), 10) };
+    protected override IReadOnlyList<(IEvalGenerator, int)> Generators(EvalSettings s) => new (IEvalGenerator, int)[] { (new PasskeyGenerator(s.Seed), PasskeyGenerator.AnswerTokens) };
 }
 
 sealed class EvalNiahCommand : EvalCommandBase<EvalNiahCommand.Settings>
@@ -125,8 +131,17 @@ sealed class EvalNiahCommand : EvalCommandBase<EvalNiahCommand.Settings>
         }, s.Seed), s.MaxNewTokens)).ToList();
 }
 
+/// <summary>
+/// <c>lawcat eval babilong</c>: BABILong qa2 / qa3 at BABILong's splits ("1k" is 1,000, as BABILong names them). Without
+/// --lengths it runs the standard splits (0 to 16K) whose every prompt, as the model reads it, plus the tokens generated
+/// fits the model's context (max_position_embeddings), and says which were left out; if none fits it fails before
+/// loading the model, naming the context the smallest split needs.
+/// </summary>
 sealed class EvalBabilongCommand : EvalCommandBase<EvalBabilongCommand.Settings>
 {
+    /// <summary>Tokens generated per sample (BABILong: max_new_tokens=20).</summary>
+    const int MaxNewTokens = 20;
+
     public sealed class Settings : EvalSettings
     {
         [CommandOption("--tasks <LIST>"), Description("Which tasks: qa2,qa3."), DefaultValue("qa2,qa3")]
@@ -134,14 +149,47 @@ sealed class EvalBabilongCommand : EvalCommandBase<EvalBabilongCommand.Settings>
     }
 
     protected override string TaskName => "babilong";
-    protected override int[] DefaultLengths => new[] { 0, 1024, 2048, 4096 };
+    protected override int[] DefaultLengths => BabilongGenerator.StandardLengths.ToArray();
     protected override IReadOnlyList<(IEvalGenerator, int)> Generators(Settings s) =>
         s.Tasks.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(t => ((IEvalGenerator)new BabilongGenerator(t switch
         {
             "qa2" => BabiTask.Qa2,
             "qa3" => BabiTask.Qa3,
             _ => throw new LawcatException($"--tasks: '{t}' is not qa2 or qa3."),
-        }, s.Seed), 20)).ToList();
+        }, s.Seed), MaxNewTokens)).ToList();
+
+    protected override int[] Lengths(Settings s, string folder, ITokenizer tokenizer, IReadOnlyList<EvalPlan> plans)
+    {
+        if (s.Lengths is not null)
+        {
+            var asked = s.ParseLengths(DefaultLengths, kilo: 1000);
+            // A split BABILong's filter cannot fill fails here, before any model is loaded.
+            foreach (var plan in plans)
+                foreach (var length in asked) plan.Generator.Generate(tokenizer, length, null, 0);
+            return asked;
+        }
+        var context = LlamaConfig.FromFile(Path.Combine(folder, "config.json")).MaxPositionEmbeddings;
+        var needs = new List<(int Split, int Tokens)>();
+        foreach (var split in DefaultLengths)
+        {
+            needs.Add((split, plans.Max(p => EvalRunner.TokensNeeded(p, tokenizer, split))));
+            if (split > 0 && needs[^1].Tokens > context) break;    // longer splits only need more
+        }
+        var fitting = needs.Where(n => n.Tokens <= context).Select(n => n.Split).ToArray();
+        var inv = CultureInfo.InvariantCulture;
+        if (fitting.Length == 0)
+        {
+            var least = needs.MinBy(n => n.Tokens);
+            throw new LawcatException($"no BABILong split fits the model's context of {context.ToString("N0", inv)} tokens " +
+                $"(max_position_embeddings in {Path.Combine(folder, "config.json")}): the smallest need is split {least.Split}'s, " +
+                $"{least.Tokens.ToString("N0", inv)} tokens with its tokenizer and {MaxNewTokens} generated; pass --lengths to run past the context anyway.");
+        }
+        var left = needs.Where(n => n.Tokens > context).Select(n => $"split {n.Split} needs {n.Tokens.ToString("N0", inv)}").ToList();
+        if (needs.Count < DefaultLengths.Length) left.Add("longer splits more");
+        AnsiConsole.MarkupLine(Markup.Escape($"splits {string.Join(", ", fitting)}: those whose prompts fit the model's " +
+            $"{context.ToString("N0", inv)}-token context" + (left.Count > 0 ? $" ({string.Join("; ", left)})" : "")));
+        return fitting;
+    }
 }
 
 /// <summary>
@@ -183,7 +231,8 @@ sealed class EvalPplCommand : Command<EvalPplCommand.Settings>
         var folder = s.ModelFolder;
         var tokenizer = BpeTokenizer.FromModelFolder(folder);
         var files = s.Data.Length > 0 ? s.Data : DataFiles.GutenbergBooks().ToArray();
-        var data = Lawcat.Data.PackedDataset.Build(Lawcat.Data.TrainingText.Documents(files), tokenizer, s.SeqLen, s.Chunks, s.MaxTokens);
+        var data = Lawcat.Data.PackedDataset.Build(Lawcat.Data.TrainingText.Documents(files), tokenizer, s.SeqLen, s.Chunks, s.MaxTokens,
+            Lawcat.Data.DataSizeKeys.EvalPpl);
         var table = new Table().Title($"perplexity over {data.EvalChunks.Count} chunks of {s.SeqLen} tokens").AddColumns("model", "nats/token", "perplexity");
         var models = new List<(string, Func<LlamaModel>)> { ("teacher", () => LlamaModel.FromPretrained(folder, dtype, device)) };
         if (s.Student is not null) models.Add(("student", () => StudentModel.Load(s.Student, folder, dtype, device)));

@@ -40,7 +40,23 @@ sealed class GenerateCommand : Command<GenerateCommand.Settings>
         var output = model.Generate(tensor(ids, new long[] { 1, ids.Length }, device: device), null, s.MaxNewTokens, stops);
         var text = tokenizer.Decode(output[0].data<long>().Select(x => (int)x).TakeWhile(t => !stops.Contains(t)), skipSpecialTokens: true);
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(s.Prompt)}[/]{Markup.Escape(text)}");
+        if (TokensAreBytes(tokenizer))
+            AnsiConsole.MarkupLine($"[grey]({Markup.Escape(ByteLevelNote(s.MaxNewTokens))})[/]");
         return 0;
+    }
+
+    /// <summary>What --max-new-tokens means with a tokenizer whose tokens are bytes.</summary>
+    public static string ByteLevelNote(int maxNewTokens) =>
+        $"this model's tokens are bytes (byte-level tokenizer): --max-new-tokens {maxNewTokens} is at most {maxNewTokens} bytes of text";
+
+    /// <summary>
+    /// True when every token is one byte (the embedded tiny teacher's tokenizer): common words, which any trained BPE
+    /// merges into a few tokens, stay one token per byte.
+    /// </summary>
+    public static bool TokensAreBytes(ITokenizer tokenizer)
+    {
+        const string probe = "the cat and the dog of the town";
+        return tokenizer.Encode(probe, addSpecialTokens: false).Count == System.Text.Encoding.UTF8.GetByteCount(probe);
     }
 
     static int GenerateIds(LlamaModel model, Settings s, Device device)

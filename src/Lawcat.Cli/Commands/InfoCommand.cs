@@ -33,7 +33,7 @@ sealed class InfoCommand : Command<InfoCommand.Settings>
         Row("max positions", c.MaxPositionEmbeddings.ToString("N0"));
         Row("tied embeddings", c.TieWordEmbeddings.ToString());
         Row("saved dtype", c.TorchDtype);
-        Row("parameters", $"{parameters:N0} ({parameters / 1e9:F2} B)");
+        Row("parameters", $"{parameters:N0} ({Cli.Count(parameters)})");
         Row("weights in memory", $"bf16 {Cli.Bytes(parameters * 2)}, fp32 {Cli.Bytes(parameters * 4)} (saved dtype: {Cli.Bytes(parameters * bytesPerParam)})");
         Row("softmax KV cache", $"{Cli.Bytes(kvPerToken * 2)} per token in bf16 ({Cli.Bytes(kvPerToken * 2 * 8192)} at 8K tokens)");
         Row("LAWCAT decode state", $"{Cli.Bytes(lawcatState)} per sequence, at any length (fp32)");

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -7,12 +8,15 @@ namespace Lawcat.Attention;
 /// The log-decay gate g = logsigmoid(a(x)) / normalizer from the layer input x [B, T, C], per key/value head
 /// (and feature dimension), returned as [B, Hkv, T, K] (K = 1 for the scalar gate; null when there is no gate).
 /// Low-rank (LAWCAT's): a = W_up W_down x + b, named <c>gk_proj.0</c>/<c>gk_proj.1</c> as in fla's GLA layer.
+/// With <see cref="LawcatOptions.MaxGateMemory"/> M, g is clamped to at most −1/M (without a gate: g = −1/M). This
+/// is the only place log-decays are made, so every path of the layer sees the bound.
 /// </summary>
 public sealed class DecayGate : nn.Module<Tensor, Tensor?>
 {
     readonly nn.Module<Tensor, Tensor>? gk_proj;
     readonly GateKind _kind;
     readonly double _normalizer;
+    readonly Scalar? _maxLogDecay;
     readonly long _kvHeads, _width;
 
     /// <summary>A gate of <paramref name="options"/>' kind for <paramref name="kvHeads"/> heads of width <paramref name="headDim"/>.</summary>
@@ -20,6 +24,7 @@ public sealed class DecayGate : nn.Module<Tensor, Tensor?>
     {
         (_kind, _normalizer, _kvHeads) = (options.Gate, options.GateLogitNormalizer, kvHeads);
         _width = options.Gate == GateKind.ScalarPerHead ? 1 : headDim;
+        if (options.MaxGateMemory > 0) _maxLogDecay = (-1.0 / options.MaxGateMemory).ToScalar();
         gk_proj = options.Gate switch
         {
             GateKind.LowRankPerDim => nn.Sequential(
@@ -43,11 +48,13 @@ public sealed class DecayGate : nn.Module<Tensor, Tensor?>
     /// <inheritdoc/>
     public override Tensor? forward(Tensor x)
     {
-        if (gk_proj is null) return null;
-        using var scope = NewDisposeScope();
         var (b, t) = (x.shape[0], x.shape[1]);
+        if (gk_proj is null)
+            return _maxLogDecay is null ? null : full(new[] { b, 1L, t, 1L }, _maxLogDecay, ScalarType.Float32, x.device);   // [B, 1, T, 1]
+        using var scope = NewDisposeScope();
         var a = gk_proj.forward(x);                                                       // [B, T, Hkv * K]
         var g = nn.functional.logsigmoid(a.to(ScalarType.Float32)).Over(_normalizer);
+        if (_maxLogDecay is not null) g = g.clamp_max(_maxLogDecay);
         return g.view(b, t, _kvHeads, _width).transpose(1, 2).MoveToOuterDisposeScope(); // [B, Hkv, T, K]
     }
 }

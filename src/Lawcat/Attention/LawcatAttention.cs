@@ -2,6 +2,7 @@ using TorchSharp;
 using Lawcat.Kernels;
 using Lawcat.Kernels.Cuda;
 using Lawcat.Llama;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -87,7 +88,8 @@ public sealed class LawcatAttention : DecoderAttention
         {
             var state = ctx.Cache?.GetOrCreate(LayerIndex, () => new LawcatState());
             if (weights && state is null) capture!.Weights[LayerIndex] = AttentionCapture.Keep(AttentionWeights(x, ctx));
-            passOn = StudentHeads(x, ctx, state);                                          // [B, T, H*D]
+            if (state is null && (capture?.RecordLastQueryWeights == true || capture?.RecordLogDecays == true)) RecordDiagnostics(x, ctx, capture);
+            passOn = state is null && ctx.Start is not null ? StudentHeadsFrom(x, ctx, ctx.Start) : StudentHeads(x, ctx, state);   // [B, T, H*D]
             if (Mode == LawcatMode.AttentionTransfer || weights)
             {
                 var teacher = TeacherHeads(x, ctx, weights ? capture!.TeacherWeights : null);
@@ -208,6 +210,39 @@ public sealed class LawcatAttention : DecoderAttention
     }
 
     /// <summary>
+    /// The student's output [B, T, H*D] for a training forward that starts from <paramref name="start"/> instead of zeros:
+    /// a detached prefix, run without gradients, whose final state and conv tails the rest continues from; and/or a
+    /// noise state (<see cref="StateNoise"/>) in the chosen rows.
+    /// </summary>
+    Tensor StudentHeadsFrom(Tensor x, AttentionContext ctx, RecurrentStart start)
+    {
+        using var scope = NewDisposeScope();
+        using var state = new LawcatState();
+        long p = start.DetachedPrefix, t = x.shape[1];
+        Tensor? head = null;
+        if (p > 0)
+        {
+            using var _ = no_grad();
+            head = StudentHeads(x[.., ..(int)p], ctx.Slice(0, p), state);
+        }
+        var (rest, restCtx) = p > 0 ? (x[.., (int)p..], ctx.Slice(p, t)) : (x, ctx);
+        if (start.NoiseRows is not null) state.SetS(NoiseState(rest, restCtx, start));
+        var tail = StudentHeads(rest, restCtx, state);
+        return (head is null ? tail : cat(new[] { head, tail }, 1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>A noise state for the rows <paramref name="start"/> names, fitted to this layer's keys and values on <paramref name="x"/>.</summary>
+    Tensor NoiseState(Tensor x, AttentionContext ctx, RecurrentStart start)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var f = ComputeFeatures(x, ctx, null);
+        var generator = new Generator((ulong)Training.Seeds.Combine(start.NoiseSeed, LayerIndex), x.device);
+        return StateNoise.Sample(f.K, f.V, f.Valid, start.NoiseRows!, start.NoiseTokens, Options.Normalization == NormalizationKind.Denominator, generator)
+            .MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// Whether inference can run on the fused CUDA kernels (<see cref="LawcatKernels"/>, where enabled, and
     /// <see cref="GlaMma"/>): the headline linear path (conv on q and k only, Hedgehog, denominator normalization, no RoPE, no window, chunked
     /// form), head width 64, fp32 LAWCAT parameters, no gradients; prefill in a bf16 model, decoding in bf16 or fp32.
@@ -300,6 +335,43 @@ public sealed class LawcatAttention : DecoderAttention
             den = den.Plus(wf * wd);
         }
         return num / den.Plus(Options.NormalizationEps);
+    }
+
+    /// <summary>The gate's log-decays and the last query's implied weights, as <paramref name="capture"/> asks, from the layer's own features.</summary>
+    void RecordDiagnostics(Tensor x, AttentionContext ctx, AttentionCapture capture)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var f = ComputeFeatures(x, ctx, null);
+        if (capture.RecordLogDecays && f.Gate is not null) capture.LogDecays[LayerIndex] = AttentionCapture.Keep(f.Gate.to(ScalarType.Float32).clone());
+        if (capture.RecordLastQueryWeights) capture.LastQueryWeights[LayerIndex] = AttentionCapture.Keep(LastQueryWeights(f));
+    }
+
+    /// <summary>
+    /// The last row of <see cref="AttentionWeights"/>, [B, H, T], without the T × T matrices: w[i] ∝ φ(q~_last)·φ(k~_i)
+    /// times the decay from i to the last token, plus the window term, normalized as the layer normalizes.
+    /// </summary>
+    Tensor LastQueryWeights(Features f)
+    {
+        using var scope = NewDisposeScope();
+        long t = f.Q.shape[2];
+        using var scale = (1.0 / Math.Sqrt(f.Q.shape[3])).ToScalar();
+        using var eps = Options.NormalizationEps.ToScalar();
+        var cum = f.ExpandedGate().to(ScalarType.Float64).cumsum(2);                       // [B, H, T, K]
+        var decay = (cum[.., .., ^1..] - cum).to(ScalarType.Float32).exp();                // Π_{m=i+1..last} α_m
+        var w = (f.Q[.., .., ^1..].to(ScalarType.Float32) * f.K.to(ScalarType.Float32) * decay).sum(-1) * scale;   // [B, H, T]
+        if (Options.WindowSize > 0)
+        {
+            using var firstInWindow = (t - Options.WindowSize).ToScalar();
+            var scores = matmul(f.RotQ![.., .., ^1..].to(ScalarType.Float32), f.RotK!.to(ScalarType.Float32).transpose(2, 3)).squeeze(2);   // [B, H, T]
+            var inWindow = (TensorNumbers.Arange(0, t, w.device) >= firstInWindow).view(1, 1, t);
+            if (f.Valid is not null) inWindow = inWindow & f.Valid.to(ScalarType.Bool).unsqueeze(1);
+            var masked = (scores * scale).masked_fill(inWindow.logical_not(), Scalars.NegativeInfinity);
+            var e = (masked - masked.amax(new long[] { -1 }, keepdim: true)).exp().masked_fill(inWindow.logical_not(), Scalars.Zero);
+            w = w.Plus(window_factors!.to(ScalarType.Float32).sigmoid().view(1, -1, 1) * e);
+        }
+        if (Options.Normalization == NormalizationKind.Denominator) w = w / w.sum(-1, keepdim: true).add(eps, Scalars.One);
+        return w.MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -78,6 +78,13 @@ public sealed record LawcatOptions
     public int GateRank { get; init; } = 16;
     /// <summary>g = logsigmoid(a) / normalizer; larger values mean slower decay.</summary>
     public double GateLogitNormalizer { get; init; } = 16.0;
+    /// <summary>
+    /// Bound on each gate dimension's memory, in tokens (0 = none): the log-decay is clamped to at most −1/max_gate_memory,
+    /// so a dimension keeps at most about this many tokens' worth of its past (effective memory 1/(1 − α)). Applied
+    /// where the gate is computed, so training, every form of the op, decoding and the CUDA kernels see the same decays;
+    /// without a gate it is a constant decay of that memory.
+    /// </summary>
+    public double MaxGateMemory { get; init; }
     /// <summary>Std of the normal init of new linear layers (gate projections).</summary>
     public double LinearInitStd { get; init; } = 0.006;
 
@@ -112,6 +119,7 @@ public sealed record LawcatOptions
         Require(ConvKernelSize >= 1, nameof(ConvKernelSize), $"must be ≥ 1, got {ConvKernelSize}");
         Require(GateRank >= 1, nameof(GateRank), $"must be ≥ 1, got {GateRank}");
         Require(GateLogitNormalizer > 0, nameof(GateLogitNormalizer), $"must be > 0, got {GateLogitNormalizer}");
+        Require(MaxGateMemory == 0 || MaxGateMemory >= 1, nameof(MaxGateMemory), $"must be 0 (none) or ≥ 1 token, got {MaxGateMemory}");
         Require(WindowSize >= 0, nameof(WindowSize), $"must be ≥ 0, got {WindowSize}");
         Require(ChunkSize >= 16 && ChunkSize % 16 == 0, nameof(ChunkSize), $"must be a positive multiple of 16, got {ChunkSize}");
         Require(NormalizationEps >= 0, nameof(NormalizationEps), $"must be ≥ 0, got {NormalizationEps}");

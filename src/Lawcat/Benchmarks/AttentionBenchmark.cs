@@ -40,7 +40,11 @@ public static class AttentionBenchmark
     /// <summary>All methods.</summary>
     public static readonly string[] AllMethods = { "sdpa", "lawcat-op", "lawcat-op-tensor", "softmax-layer", "lawcat-layer", "sdpa-decode", "lawcat-decode", "softmax-layer-decode", "lawcat-layer-decode" };
 
-    /// <summary>Runs every method at every length; failures (e.g. out of memory) are recorded, not thrown.</summary>
+    /// <summary>
+    /// Runs every method at every length; failures (e.g. out of memory) are recorded, not thrown. After a fault that loses
+    /// the CUDA context (a kernel's illegal or misaligned access) nothing more can run: that row records the fault and the
+    /// run stops.
+    /// </summary>
     public static List<BenchResult> Run(AttentionBenchmarkOptions o, Device device, ScalarType dtype, Action<BenchResult>? onResult = null)
     {
         long baseline = GpuMemory.UsedBytes() ?? 0;
@@ -50,18 +54,21 @@ public static class AttentionBenchmark
                 foreach (var backward in method.EndsWith("decode") || !o.Backward ? new[] { false } : new[] { false, true })
                 {
                     BenchResult r;
+                    bool lost = false;
                     try
                     {
                         double ms = Measure(method, t, backward, o, device, dtype);
                         long? peak = device.type == DeviceType.CUDA ? GpuMemory.UsedBytes() - baseline : null;
                         r = new BenchResult(method, backward ? "forward+backward" : "forward", t, ms, peak);
                     }
-                    catch (Exception e) when (e is ExternalException or OutOfMemoryException)
+                    catch (Exception e) when (e is ExternalException or OutOfMemoryException or Kernels.Cuda.KernelFaultException)
                     {
                         r = new BenchResult(method, backward ? "forward+backward" : "forward", t, double.NaN, null, e.Message.Split('\n')[0]);
+                        lost = Kernels.Cuda.KernelCheck.LosesContext(e);
                     }
                     results.Add(r);
                     onResult?.Invoke(r);
+                    if (lost) return results;
                 }
         return results;
     }

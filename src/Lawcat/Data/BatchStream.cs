@@ -8,6 +8,12 @@ namespace Lawcat.Data;
 /// <param name="Offset">Rows already taken from the current epoch.</param>
 public sealed record DataPosition(int Epoch, int Offset);
 
+/// <summary>One training batch.</summary>
+/// <param name="Ids">Token ids [B, L], right-padded.</param>
+/// <param name="Mask">1 for real tokens, 0 for padding, [B, L] (int64).</param>
+/// <param name="Rows">Each row's global index in the stream, which alone decides everything random about the row.</param>
+public sealed record TrainingBatch(Tensor Ids, Tensor Mask, long[] Rows);
+
 /// <summary>
 /// Training batches in a resumable order: rows come from the dataset's seeded epoch orders; with a passkey ratio,
 /// the row at each global position is replaced by a synthetic sample decided by that position alone, so a resumed run
@@ -36,9 +42,10 @@ public sealed class BatchStream
     }
 
     /// <summary>The next <paramref name="batchSize"/> rows as ids and mask [B, L].</summary>
-    public (Tensor Ids, Tensor Mask) Next(int batchSize, Device? device = null)
+    public TrainingBatch Next(int batchSize, Device? device = null)
     {
         var rows = new List<(ReadOnlyMemory<int>, int)>();
+        var globals = new long[batchSize];
         for (int i = 0; i < batchSize; i++)
         {
             if (Position.Offset == _order.Length)
@@ -47,10 +54,12 @@ public sealed class BatchStream
                 _order = _data.EpochOrder(Position.Epoch, _seed);
             }
             long global = (long)Position.Epoch * _order.Length + Position.Offset;
+            globals[i] = global;
             rows.Add(IsSynthetic(global) ? SyntheticRow(global) : _data.Chunk(_order[Position.Offset]));
             Position = Position with { Offset = Position.Offset + 1 };
         }
-        return PackedDataset.ToBatch(rows, _data.SequenceLength, _data.PadId, device);
+        var (ids, mask) = PackedDataset.ToBatch(rows, _data.SequenceLength, _data.PadId, device);
+        return new TrainingBatch(ids, mask, globals);
     }
 
     bool IsSynthetic(long global) => _synthetic is not null && _syntheticRatio > 0 && new Random(Seeds.Combine(_seed, global, 0x9a55)).NextDouble() < _syntheticRatio;

@@ -27,12 +27,16 @@ public sealed class PackedDataset
     /// <summary>Number of real (unpadded) tokens.</summary>
     public long TokenCount => _lengths.Sum(l => (long)l);
 
-    PackedDataset(int[] tokens, int[] lengths, int seqLen, int padId, int evalChunks)
+    PackedDataset(int[] tokens, int[] lengths, int seqLen, int padId, int evalChunks, DataSizeKeys? names)
     {
         (_tokens, _lengths, SequenceLength, PadId) = (tokens, lengths, seqLen, padId);
         int n = lengths.Length;
         if (n < evalChunks + 1)
-            throw new LawcatException($"the data gives only {n} chunks of {seqLen} tokens; need at least {evalChunks + 1} ({evalChunks} held out for evaluation). Add data or lower data.sequence_length / data.eval_chunks.");
+        {
+            var change = names is null ? "Add data or lower the sequence length or the number of held-out chunks."
+                : $"Add data ({names.Data}) or lower {names.SequenceLength} / {names.EvalChunks}.";
+            throw new LawcatException($"the data gives only {n} chunks of {seqLen} tokens; need at least {evalChunks + 1} ({evalChunks} held out for evaluation). {change}");
+        }
         var eval = Enumerable.Range(0, evalChunks).Select(i => (int)((i + 0.5) * n / evalChunks)).ToHashSet();
         EvalChunks = eval.OrderBy(i => i).ToList();
         TrainChunks = Enumerable.Range(0, n).Where(i => !eval.Contains(i)).ToList();
@@ -40,9 +44,11 @@ public sealed class PackedDataset
 
     /// <summary>
     /// Tokenizes <paramref name="documents"/> lazily until <paramref name="maxTokens"/> tokens (0 = all) and packs them
-    /// into chunks of <paramref name="sequenceLength"/>.
+    /// into chunks of <paramref name="sequenceLength"/>. <paramref name="names"/> are the calling command's names for the
+    /// text and sizes, which an error about too little data tells the user to change.
     /// </summary>
-    public static PackedDataset Build(IEnumerable<string> documents, ITokenizer tokenizer, int sequenceLength, int evalChunks, long maxTokens = 0)
+    public static PackedDataset Build(IEnumerable<string> documents, ITokenizer tokenizer, int sequenceLength, int evalChunks, long maxTokens = 0,
+        DataSizeKeys? names = null)
     {
         int bos = tokenizer.BosTokenId ?? -1, eos = tokenizer.EosTokenId ?? -1;
         var stream = new List<int>();
@@ -60,7 +66,7 @@ public sealed class PackedDataset
         Array.Fill(tokens, pad);
         stream.CopyTo(tokens);
         var lengths = Enumerable.Range(0, n).Select(i => Math.Min(sequenceLength, stream.Count - i * sequenceLength)).ToArray();
-        return new PackedDataset(tokens, lengths, sequenceLength, pad, evalChunks);
+        return new PackedDataset(tokens, lengths, sequenceLength, pad, evalChunks, names);
     }
 
     /// <summary>The tokens of chunk <paramref name="index"/> (padding included) and its real length.</summary>

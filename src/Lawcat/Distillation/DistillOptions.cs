@@ -3,8 +3,53 @@ using Lawcat.Training;
 
 namespace Lawcat.Distillation;
 
+/// <summary>Where the non-zero starting states of state-coverage training come from.</summary>
+public enum StateStartKind
+{
+    /// <summary>The state and conv tails another training sequence leaves, run just before the sequence without gradients.</summary>
+    CarriedOver,
+    /// <summary>A random state fitted to the layer's keys and values (<see cref="StateNoise"/>).</summary>
+    Noise,
+}
+
+/// <summary>
+/// State coverage (arXiv 2507.02782; docs/lawcat.md §2.3): a share of training sequences start from a non-zero recurrent
+/// state, so training visits states like those of sequences longer than it trains on. The held-out loss is still
+/// measured from zero states, so runs with and without coverage compare.
+/// </summary>
+public sealed record StateCoverageOptions
+{
+    /// <summary>Share of training sequences that start from a non-zero state (0 = off: every sequence starts from zeros).</summary>
+    public double Ratio { get; init; }
+    /// <summary>Where the starting state comes from.</summary>
+    public StateStartKind Start { get; init; } = StateStartKind.CarriedOver;
+    /// <summary>
+    /// Tokens before the sequence: the carried-over sequence's length (its last tokens), or the noise's mass in tokens'
+    /// worth of keys (0 = the sequence length).
+    /// </summary>
+    public int PrefixTokens { get; init; }
+}
+
+/// <summary>Checking passkey retrieval past the distillation length at every evaluation of a stage ("reach").</summary>
+public sealed record ReachEvalOptions
+{
+    /// <summary>Lengths as multiples of the distillation sequence length.</summary>
+    public int[] LengthMultiples { get; init; } = { 2, 4 };
+    /// <summary>Held-out samples per length (the same ones at every evaluation, none shared with training or the final evaluation).</summary>
+    public int Samples { get; init; } = 10;
+}
+
+/// <summary>What both distillation stages set beyond optimization.</summary>
+public abstract record DistillStageOptions : StageOptions
+{
+    /// <summary>Start a share of training sequences from a non-zero recurrent state.</summary>
+    public StateCoverageOptions StateCoverage { get; init; } = new();
+    /// <summary>Which evaluation's weights the stage keeps and ends with: eval_loss (the lowest held-out loss) or reach (needs <c>reach_eval</c>).</summary>
+    public CheckpointSelection SelectBy { get; init; } = CheckpointSelection.EvalLoss;
+}
+
 /// <summary>Stage 1, attention transfer (docs/lawcat.md §2.1): only LAWCAT parameters train, on per-layer output MSE.</summary>
-public sealed record AttentionTransferOptions : StageOptions
+public sealed record AttentionTransferOptions : DistillStageOptions
 {
     /// <summary>Defaults of the reference recipe: lr 1e-2, MSE × 1000.</summary>
     public AttentionTransferOptions()
@@ -18,7 +63,7 @@ public sealed record AttentionTransferOptions : StageOptions
 }
 
 /// <summary>Stage 2, fine-tuning: the student's own outputs flow; next-token cross-entropy (+ optional KL to the teacher).</summary>
-public sealed record FineTuneOptions : StageOptions
+public sealed record FineTuneOptions : DistillStageOptions
 {
     /// <summary>Defaults: LoLCATs' LoRA recipe (r 8, α 16, lr 1e-4).</summary>
     public FineTuneOptions()
@@ -63,6 +108,11 @@ public sealed record PasskeyEvalOptions
     public int Samples { get; init; } = 20;
     /// <summary>Evaluate the teacher too.</summary>
     public bool Teacher { get; init; } = true;
+    /// <summary>
+    /// Seed of the evaluation samples, apart from the training seed so that runs with different training seeds are
+    /// evaluated on identical samples (paired comparisons); <c>lawcat eval passkey --seed</c> with the same value draws the same ones.
+    /// </summary>
+    public int Seed { get; init; }
 }
 
 /// <summary>
@@ -90,6 +140,8 @@ public sealed record DistillOptions
     public FineTuneOptions Stage2 { get; init; } = new();
     /// <summary>Passkey evaluation after training (null = none).</summary>
     public PasskeyEvalOptions? PasskeyEval { get; init; } = new();
+    /// <summary>Passkey accuracy past the distillation length, measured at every evaluation of both stages and logged (null = none).</summary>
+    public ReachEvalOptions? ReachEval { get; init; }
     /// <summary>Seed of data order, synthetic samples and dropout.</summary>
     public int Seed { get; init; }
     /// <summary>Write a checkpoint every this many updates (and at the end of each stage).</summary>
@@ -99,17 +151,19 @@ public sealed record DistillOptions
     public static DistillOptions Paper { get; } = new();
 
     /// <summary>
-    /// The main job's preset for the embedded tiny teacher on a CPU: 512-token sequences, half of them passkey samples,
-    /// fewer steps, and stage 2 also training LAWCAT's own parameters (measured to carry retrieval further past the
-    /// distillation length at this scale; see docs/benchmarks.md).
+    /// The main job's preset for the embedded tiny teacher on a CPU: 1,024-token sequences (a quarter of the teacher's
+    /// 4,096-token context), half of them passkey samples, stage 2 also training LAWCAT's own parameters, and as many
+    /// updates as fit the main job's ten minutes on two cores. Passkey is scored at 1x to 8x the distillation length, so
+    /// the last column lies past the teacher's context. The GPU recipe of docs/results.md trains far longer
+    /// (data/ablations/miniature.yaml).
     /// </summary>
     public static DistillOptions Tiny { get; } = new()
     {
-        Data = new DataOptions { SequenceLength = 512, EvalChunks = 8, PasskeyRatio = 0.5 },
-        Stage1 = new AttentionTransferOptions { Steps = 150, BatchSize = 4, GradientAccumulation = 1, EvalEvery = 50 },
-        Stage2 = new FineTuneOptions { Steps = 100, BatchSize = 4, GradientAccumulation = 1, LearningRate = 1e-3, EvalEvery = 50, TrainLawcat = true },
+        Data = new DataOptions { SequenceLength = 1024, EvalChunks = 8, PasskeyRatio = 0.5 },
+        Stage1 = new AttentionTransferOptions { Steps = 80, BatchSize = 4, GradientAccumulation = 1, EvalEvery = 20 },
+        Stage2 = new FineTuneOptions { Steps = 40, BatchSize = 4, GradientAccumulation = 1, LearningRate = 1e-3, EvalEvery = 20, TrainLawcat = true },
         PasskeyEval = new PasskeyEvalOptions { Samples = 20 },
-        CheckpointEvery = 50,
+        CheckpointEvery = 20,
     };
 
     /// <summary>Options from a JSON tree (snake_case keys), validated; <paramref name="source"/> names it in errors.</summary>
@@ -127,18 +181,26 @@ public sealed record DistillOptions
         Require(Data.SequenceLength >= 16, "data.sequence_length", $"must be ≥ 16, got {Data.SequenceLength}");
         Require(Data.EvalChunks >= 1, "data.eval_chunks", $"must be ≥ 1, got {Data.EvalChunks}");
         Require(Data.PasskeyRatio is >= 0 and <= 1, "data.passkey_ratio", $"must be in [0, 1], got {Data.PasskeyRatio}");
-        foreach (var (name, s) in new (string, StageOptions)[] { ("stage1", Stage1), ("stage2", Stage2) })
+        foreach (var (name, s) in new (string, DistillStageOptions)[] { ("stage1", Stage1), ("stage2", Stage2) })
         {
+            Require(s.StateCoverage.Ratio is >= 0 and <= 1, $"{name}.state_coverage.ratio", $"must be in [0, 1], got {s.StateCoverage.Ratio}");
+            Require(s.StateCoverage.PrefixTokens >= 0, $"{name}.state_coverage.prefix_tokens", $"must be ≥ 0 (0 = the sequence length), got {s.StateCoverage.PrefixTokens}");
+            Require(s.SelectBy != CheckpointSelection.Reach || ReachEval is not null, $"{name}.select_by",
+                "reach needs reach_eval (e.g. --set reach_eval={})");
             Require(s.Steps >= 0, $"{name}.steps", $"must be ≥ 0, got {s.Steps}");
             Require(s.BatchSize >= 1, $"{name}.batch_size", $"must be ≥ 1, got {s.BatchSize}");
             Require(s.GradientAccumulation >= 1, $"{name}.gradient_accumulation", $"must be ≥ 1, got {s.GradientAccumulation}");
             Require(s.LearningRate > 0, $"{name}.learning_rate", $"must be > 0, got {s.LearningRate}");
             Require(s.EvalEvery >= 1, $"{name}.eval_every", $"must be ≥ 1, got {s.EvalEvery}");
+            Require(s.EarlyStopPatience >= 0, $"{name}.early_stop_patience", $"must be ≥ 0 (0 = off), got {s.EarlyStopPatience}");
         }
         Require(Stage2.Lora.Rank >= 1, "stage2.lora.rank", $"must be ≥ 1, got {Stage2.Lora.Rank}");
         Require(Stage2.Lora.Dropout is >= 0 and < 1, "stage2.lora.dropout", $"must be in [0, 1), got {Stage2.Lora.Dropout}");
         Require(CheckpointEvery >= 1, "checkpoint_every", $"must be ≥ 1, got {CheckpointEvery}");
         Require(PasskeyEval is null || PasskeyEval.Samples >= 1, "passkey_eval.samples", "must be ≥ 1");
+        Require(ReachEval is null || ReachEval.Samples >= 1, "reach_eval.samples", "must be ≥ 1");
+        Require(ReachEval is null || (ReachEval.LengthMultiples.Length > 0 && ReachEval.LengthMultiples.All(m => m >= 1)), "reach_eval.length_multiples",
+            "must list multiples ≥ 1 of the sequence length");
         Lawcat.Validate();
         return this;
     }

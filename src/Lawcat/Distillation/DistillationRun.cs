@@ -35,6 +35,7 @@ public sealed class DistillationRun
     readonly string _runDir;
     readonly IProgress<TrainingProgress>? _progress;
     readonly Action<string> _log;
+    ReachEvaluation? _reach;
 
     /// <summary>A run of <paramref name="options"/> writing into <paramref name="runDir"/>.</summary>
     public DistillationRun(DistillOptions options, string runDir, IProgress<TrainingProgress>? progress = null, Action<string>? log = null)
@@ -74,7 +75,8 @@ public sealed class DistillationRun
         _log($"converted {conversion.ConvertedLayers.Count} layers to LAWCAT: {conversion.NewParameters:N0} new parameters ({100.0 * conversion.NewParameters / conversion.TotalParameters:F2}% of {conversion.TotalParameters:N0})");
         var data = LoadData(tokenizer);
         _log($"data: {data.TokenCount:N0} tokens, {data.TrainChunks.Count} training and {data.EvalChunks.Count} held-out chunks of {_o.Data.SequenceLength}");
-        var synthetic = _o.Data.PasskeyRatio > 0 ? new PasskeyTrainingSamples(tokenizer, _o.Data.SequenceLength, _o.Seed) : null;
+        var synthetic = PasskeyTrainingSamples.IfTheyFit(tokenizer, _o.Data.SequenceLength, _o.Seed, _o.Data.PasskeyRatio, "data.passkey_ratio", "data.sequence_length", _log);
+        _reach = _o.ReachEval is null ? null : new ReachEvaluation(_o.ReachEval, _o.Data.SequenceLength, tokenizer, _o.Seed);
         var template = new CheckpointState { Options = optionsJson, Teacher = identity };
         using var metrics = new MetricsLog(Path.Combine(_runDir, "metrics.jsonl"));
 
@@ -95,8 +97,10 @@ public sealed class DistillationRun
         {
             s2 = RunStage2(model, data, synthetic, device, template, metrics, stage2Started ? resumeState : null, stage2Started ? resumeTensors : null, cancel);
             if (s2.Interrupted) return Finish(s1, s2, conversion, CheckpointPath(2, "last"), new List<EvalResult>(), true);
+            if (_o.Stage2.SelectBy == CheckpointSelection.Reach) RestoreBest(model, 2);
         }
-        var final = _o.Stage2.Steps > 0 ? CheckpointPath(2, "last") : CheckpointPath(1, "best");
+        var final = _o.Stage2.Steps == 0 ? CheckpointPath(1, "best")
+            : _o.Stage2.SelectBy == CheckpointSelection.Reach ? CheckpointPath(2, "best") : CheckpointPath(2, "last");
         var passkey = _o.PasskeyEval is null ? new List<EvalResult>() : EvaluatePasskey(model, teacherFolder, tokenizer, dtype, device, onEvalSample, cancel);
         return Finish(s1, s2, conversion, final, passkey, false);
     }
@@ -113,7 +117,7 @@ public sealed class DistillationRun
         long perEpoch = Math.Max((long)_o.Stage1.Steps * _o.Stage1.BatchSize * _o.Stage1.GradientAccumulation,
             (long)_o.Stage2.Steps * _o.Stage2.BatchSize * _o.Stage2.GradientAccumulation);
         long maxTokens = _o.Data.MaxTokens > 0 ? _o.Data.MaxTokens : (perEpoch + _o.Data.EvalChunks + 1) * _o.Data.SequenceLength * 2;
-        return PackedDataset.Build(TrainingText.Documents(files), tokenizer, _o.Data.SequenceLength, _o.Data.EvalChunks, maxTokens);
+        return PackedDataset.Build(TrainingText.Documents(files), tokenizer, _o.Data.SequenceLength, _o.Data.EvalChunks, maxTokens, DataSizeKeys.Distill);
     }
 
     StageResult RunStage1(LlamaModel model, PackedDataset data, PasskeyTrainingSamples? synthetic, Device device, CheckpointState template,
@@ -122,9 +126,10 @@ public sealed class DistillationRun
         LawcatConversion.SetMode(model, LawcatMode.AttentionTransfer);
         model.train();
         var trainable = LawcatConversion.NewParameters(model).ToList();
+        var coverage = new StateCoverage(_o.Stage1.StateCoverage, data, StreamSeed(1));
         return RunStage(1, "stage 1: attention transfer", _o.Stage1, model, trainable, new(), data, synthetic, device, template, metrics, resumeState, resumeTensors,
-            (ids, mask) => StageLosses.AttentionTransfer(model, ids, mask, _o.Stage1.MseWeight),
-            () => EvalLoss(data, device, (ids, mask) => StageLosses.AttentionTransfer(model, ids, mask, _o.Stage1.MseWeight).Loss), null, cancel);
+            batch => StageLosses.AttentionTransfer(model, coverage.Prepare(batch), _o.Stage1.MseWeight),
+            () => Evaluate(model, data, device, (ids, mask) => StageLosses.AttentionTransfer(model, ids, mask, _o.Stage1.MseWeight)), null, cancel);
     }
 
     StageResult RunStage2(LlamaModel model, PackedDataset data, PasskeyTrainingSamples? synthetic, Device device, CheckpointState template,
@@ -144,22 +149,28 @@ public sealed class DistillationRun
         var trainableNames = trainable.Select(t => t.Name).ToHashSet();
         var frozen = LawcatConversion.NewParameters(model).Where(p => !trainableNames.Contains(p.Name)).ToList();
         model.train();
-        BatchLoss Loss(Tensor ids, Tensor mask) => StageLosses.NextToken(model, ids, mask, s.KlWeight > 0 ? TeacherLogits(model, ids) : null, s.KlWeight);
+        BatchLoss Loss(StageInput input) => StageLosses.NextToken(model, input, s.KlWeight > 0 ? TeacherLogits(model, input) : null, s.KlWeight);
+        var coverage = new StateCoverage(s.StateCoverage, data, StreamSeed(2));
         var adapters = Lora.Adapters(model).Select(a => a.Module).ToList();
         Action<long, int> seedDropout = (step, micro) =>
         {
             for (int i = 0; i < adapters.Count; i++) adapters[i].DropoutGenerator = new Generator((ulong)Seeds.Combine(_o.Seed, step, micro, i), device);
         };
         return RunStage(2, "stage 2: fine-tuning", s, model, trainable, frozen, data, synthetic, device, template with { HasLora = s.UseLora }, metrics,
-            resumeState, resumeTensors, Loss, () => EvalLoss(data, device, (ids, mask) => Loss(ids, mask).Loss), seedDropout, cancel);
+            resumeState, resumeTensors, batch => Loss(coverage.Prepare(batch)), () => Evaluate(model, data, device, (ids, mask) => Loss(StageInput.Plain(ids, mask))),
+            seedDropout, cancel);
     }
 
-    static Tensor TeacherLogits(LlamaModel model, Tensor ids)
+    /// <summary>The data stream's seed in stage <paramref name="stage"/>; state coverage draws from it too.</summary>
+    int StreamSeed(int stage) => Seeds.Combine(_o.Seed, stage);
+
+    /// <summary>The teacher's logits on the stage input (the teacher has no recurrent state: it reads a carried-over prefix as context).</summary>
+    static Tensor TeacherLogits(LlamaModel model, StageInput input)
     {
         using var _ = no_grad();
         Lora.SetEnabled(model, false);
         LawcatConversion.SetMode(model, LawcatMode.Teacher);
-        try { return model.Forward(ids); }
+        try { return model.Forward(input.Ids, input.KeyMask); }
         finally
         {
             LawcatConversion.SetMode(model, LawcatMode.Student);
@@ -180,10 +191,10 @@ public sealed class DistillationRun
     /// Checkpoints hold <paramref name="trainable"/> with their optimizer moments and <paramref name="frozen"/>, the
     /// student's non-teacher parameters this stage does not train, so each one rebuilds the whole student.
     /// </remarks>
-    StageResult RunStage(int stage, string name, StageOptions o, LlamaModel model, List<(string Name, Parameter Param)> trainable,
+    StageResult RunStage(int stage, string name, DistillStageOptions o, LlamaModel model, List<(string Name, Parameter Param)> trainable,
         List<(string Name, Parameter Param)> frozen, PackedDataset data,
         PasskeyTrainingSamples? synthetic, Device device, CheckpointState template, MetricsLog metrics, CheckpointState? resumeState,
-        Dictionary<string, Tensor>? resumeTensors, Func<Tensor, Tensor, BatchLoss> loss, Func<double> evaluate, Action<long, int>? beforeMicro,
+        Dictionary<string, Tensor>? resumeTensors, Func<TrainingBatch, BatchLoss> loss, Func<EvalScore> evaluate, Action<long, int>? beforeMicro,
         CancellationToken cancel)
     {
         using var optimizer = new AdamW(trainable, o.LearningRate, weightDecay: o.WeightDecay);
@@ -192,18 +203,15 @@ public sealed class DistillationRun
         DataPosition? position = null;
         if (resumeState is not null && resumeTensors is not null)
         {
-            StudentModel.CopyInto(model, resumeTensors, resumeState.Trainable.Concat(resumeState.Frozen), "resume");
-            optimizer.LoadState(resumeTensors, resumeState.Step);
-            schedule.Restore(resumeState.PlateauFactor, resumeState.BadEvals, resumeState.BestEvalLoss);
-            (start, position) = (resumeState.Step, resumeState.Data);
+            (start, position) = TrainingResume.Restore(model, optimizer, schedule, resumeState, resumeTensors, "resume");
             _log($"{name}: resuming at update {start}");
         }
-        var stream = new BatchStream(data, Seeds.Combine(_o.Seed, stage), position, _o.Data.PasskeyRatio, synthetic is null ? null : synthetic.Sample);
+        var stream = new BatchStream(data, StreamSeed(stage), position, _o.Data.PasskeyRatio, synthetic is null ? null : synthetic.Sample);
         var trainer = new StageTrainer
         {
             Stage = stage, Name = name, Options = o, Optimizer = optimizer, Schedule = schedule, Data = stream, Device = device,
             Loss = loss, Evaluate = evaluate, CheckpointEvery = _o.CheckpointEvery, Metrics = metrics, Progress = _progress,
-            BeforeMicroBatch = beforeMicro,
+            BeforeMicroBatch = beforeMicro, Resumed = resumeState, Selection = o.SelectBy,
             StateTemplate = template with { Trainable = trainable.Select(t => t.Name).ToArray(), Frozen = frozen.Select(t => t.Name).ToArray() },
             SaveCheckpoint = (kind, state) => Checkpoint.Save(CheckpointPath(stage, kind), state,
                 trainable.Concat(frozen).Select(t => KeyValuePair.Create(t.Name, (Tensor)t.Param)).Concat(optimizer.StateTensors())),
@@ -216,17 +224,30 @@ public sealed class DistillationRun
         }
     }
 
-    double EvalLoss(PackedDataset data, Device device, Func<Tensor, Tensor, Tensor> loss)
+    /// <summary>The held-out loss, and the reach when <c>reach_eval</c> asks for it.</summary>
+    EvalScore Evaluate(LlamaModel model, PackedDataset data, Device device, Func<Tensor, Tensor, BatchLoss> loss)
+    {
+        var score = EvalLoss(data, device, loss);
+        if (_reach is null) return score;
+        var (reach, parts) = _reach.Score(model);
+        return score with { Reach = reach, Parts = score.Parts!.Concat(parts).ToDictionary(kv => kv.Key, kv => kv.Value) };
+    }
+
+    /// <summary>The mean loss over the held-out chunks, with the mean of each of its parts logged as <c>eval.PART</c>.</summary>
+    static EvalScore EvalLoss(PackedDataset data, Device device, Func<Tensor, Tensor, BatchLoss> loss)
     {
         using var _ = no_grad();
         double total = 0;
+        var parts = new Dictionary<string, double>();
         foreach (var c in data.EvalChunks)
         {
             using var scope = NewDisposeScope();
             var (ids, mask) = PackedDataset.ToBatch(new[] { data.Chunk(c) }, data.SequenceLength, data.PadId, device);
-            total += loss(ids, mask).item<float>();
+            var batch = loss(ids, mask);
+            total += batch.Loss.item<float>();
+            foreach (var (k, v) in batch.Parts) parts[$"eval.{k}"] = parts.GetValueOrDefault($"eval.{k}") + v / data.EvalChunks.Count;
         }
-        return total / data.EvalChunks.Count;
+        return new EvalScore(total / data.EvalChunks.Count, null, parts);
     }
 
     void RestoreBest(LlamaModel model, int stage)
@@ -235,7 +256,8 @@ public sealed class DistillationRun
         if (!File.Exists(best)) return;
         var (state, tensors) = Checkpoint.Load(best);
         StudentModel.CopyInto(model, tensors, state.Trainable, best);
-        _log($"stage {stage}: restored the best checkpoint (update {state.Step}, eval loss {state.BestEvalLoss:G4})");
+        var reach = state.BestReach >= 0 ? $", reach {state.BestReach:P0} at eval loss {state.BestReachEvalLoss:G4}" : "";
+        _log($"stage {stage}: restored the best checkpoint (update {state.Step}{reach}; best eval loss {state.BestEvalLoss:G4})");
     }
 
     (CheckpointState?, Dictionary<string, Tensor>?) LatestCheckpoint(JsonObject optionsJson)
@@ -243,9 +265,8 @@ public sealed class DistillationRun
         var path = new[] { CheckpointPath(2, "last"), CheckpointPath(1, "last") }.FirstOrDefault(File.Exists)
             ?? throw new LawcatException($"{_runDir}: nothing to resume (no checkpoints/stage1-last.safetensors or stage2-last.safetensors).");
         var (state, tensors) = Checkpoint.Load(path);
-        var diff = OptionsIO.Differences(state.Options, optionsJson);
-        if (diff.Count > 0)
-            throw new LawcatException($"{path}: cannot resume with different options; these differ from the run's:\n  " + string.Join("\n  ", diff));
+        TrainingResume.RequireSameOptions(path, state, optionsJson);
+        MetricsLog.DropAfter(Path.Combine(_runDir, "metrics.jsonl"), state.Stage, state.Step);
         return (state, tensors);
     }
 
@@ -254,7 +275,7 @@ public sealed class DistillationRun
     {
         var pe = _o.PasskeyEval!;
         var lengths = pe.LengthMultiples.Select(m => m * _o.Data.SequenceLength).ToArray();
-        var plan = new EvalPlan(new PasskeyGenerator(_o.Seed + 1), lengths, new double?[] { null }, pe.Samples, 10);
+        var plan = new EvalPlan(new PasskeyGenerator(pe.Seed), lengths, new double?[] { null }, pe.Samples, PasskeyGenerator.AnswerTokens);
         var results = new List<EvalResult>();
         using (no_grad())
         {

@@ -15,13 +15,17 @@ public static class StageLosses
     /// Stage 1 (docs/lawcat.md §2.1): <paramref name="mseWeight"/> × mean over LAWCAT layers of the MSE between the student's and
     /// the teacher's pre-o_proj outputs, over real tokens. The model must be in attention-transfer mode.
     /// </summary>
-    public static BatchLoss AttentionTransfer(LlamaModel model, Tensor ids, Tensor mask, double mseWeight)
+    public static BatchLoss AttentionTransfer(LlamaModel model, Tensor ids, Tensor mask, double mseWeight) =>
+        AttentionTransfer(model, StageInput.Plain(ids, mask), mseWeight);
+
+    /// <summary>Stage 1 on <paramref name="input"/>: the MSE counts the positions of its loss mask only.</summary>
+    public static BatchLoss AttentionTransfer(LlamaModel model, StageInput input, double mseWeight)
     {
         using var capture = new AttentionCapture();
         using var scope = NewDisposeScope();
-        model.ForwardHidden(ids, capture: capture);
+        model.ForwardHidden(input.Ids, input.KeyMask, capture: capture, start: input.Start);
         if (capture.TransferPairs.Count == 0) throw new InvalidOperationException("no LAWCAT layer is in attention-transfer mode");
-        var w = mask.to(ScalarType.Float32).unsqueeze(-1);                                   // [B, T, 1]
+        var w = input.LossMask.to(ScalarType.Float32).unsqueeze(-1);                        // [B, T, 1]
         var parts = new Dictionary<string, double>();
         var mses = new List<Tensor>();
         foreach (var (layer, (student, teacher)) in capture.TransferPairs.OrderBy(kv => kv.Key))
@@ -39,12 +43,17 @@ public static class StageLosses
     /// Stage 2: next-token cross-entropy over real tokens, plus <paramref name="klWeight"/> × KL(teacher ‖ student) when
     /// <paramref name="teacherLogits"/> [B, T, V] are given.
     /// </summary>
-    public static BatchLoss NextToken(LlamaModel model, Tensor ids, Tensor mask, Tensor? teacherLogits, double klWeight)
+    public static BatchLoss NextToken(LlamaModel model, Tensor ids, Tensor mask, Tensor? teacherLogits, double klWeight) =>
+        NextToken(model, StageInput.Plain(ids, mask), teacherLogits, klWeight);
+
+    /// <summary>Stage 2 on <paramref name="input"/>: predictions from and of positions of its loss mask only.</summary>
+    public static BatchLoss NextToken(LlamaModel model, StageInput input, Tensor? teacherLogits, double klWeight)
     {
         using var scope = NewDisposeScope();
-        var logits = model.Forward(ids, null).to(ScalarType.Float32)[.., ..^1];              // [B, T-1, V]
+        var (ids, mask) = (input.Ids, input.LossMask);
+        var logits = model.Forward(ids, input.KeyMask, start: input.Start).to(ScalarType.Float32)[.., ..^1];   // [B, T-1, V]
         var targets = ids[.., 1..];
-        var w = (mask[.., 1..] * mask[.., ..^1]).to(ScalarType.Float32);                     // both positions real
+        var w = (mask[.., 1..] * mask[.., ..^1]).to(ScalarType.Float32);                     // both positions counted
         var v = logits.shape[2];
         var ce = nn.functional.cross_entropy(logits.reshape(-1, v), targets.reshape(-1), reduction: nn.Reduction.None);
         var ceMean = (ce * w.reshape(-1)).sum() / w.sum().clamp_min(Scalars.One);

@@ -62,16 +62,12 @@ public static class StudentModel
     /// <summary>
     /// Writes the student to <paramref name="folder"/> as a model folder: LoRA merged into the projections, config.json
     /// with a <c>lawcat</c> section, model.safetensors, and the tokenizer files of <paramref name="tokenizerFolder"/>.
+    /// <see cref="Lawcat.Export.HfExport"/> writes the folder Hugging Face transformers loads.
     /// </summary>
     public static void Export(LlamaModel student, string folder, string? tokenizerFolder)
     {
         Lora.Merge(student);
         student.SavePretrained(folder);
-        if (tokenizerFolder is null) return;
-        foreach (var name in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json" })
-        {
-            var src = Path.Combine(tokenizerFolder, name);
-            if (File.Exists(src)) File.Copy(src, Path.Combine(folder, name), overwrite: true);
-        }
+        if (tokenizerFolder is not null) Lawcat.Export.HfExport.CopyTokenizerFiles(tokenizerFolder, folder);
     }
 }

@@ -1,19 +1,29 @@
 namespace Lawcat.Evaluation;
 
 /// <summary>
-/// Writes one bAbI story of task 2 or 3: valid random actions in the basic world, and a question after an even number
-/// of facts whenever one can be answered from the facts alone. It keeps the true world (where people and objects are)
-/// apart from what a reader knows (a person's place only after a sentence moves them there), and answers from the
-/// reader's knowledge by the rules measured on the real data:
-/// task 2 asks for a dropped object's place (supported by the drop and the dropper's last move) or a carried object's
-/// place once its holder has moved (the pick-up and the holder's last move); task 3 asks where an object was before a
-/// place L it was carried to, answered by the place before L's latest occurrence in the object's history (the drop or
-/// pick-up, the move into L and the move into the place before).
+/// Writes one bAbI story of task 2 or 3: valid random actions in the basic world, and questions by the rule measured on
+/// the real v1.2 data (evaluation notes §3.1.3b). It keeps the true world (where people and objects are) apart from
+/// what a reader knows (a person's place only after a sentence moves them there) and answers from the reader's
+/// knowledge (§3.1.4).
+/// <para>
+/// The rule: a checkpoint comes every even number of facts (at least two) after the previous question or the story's
+/// start. A question is asked there if and only if some object qualifies: its latest pick-up or drop is among the last
+/// <see cref="HandledWithin"/> facts, and a question about it can be answered. Task 2 ("Where is the O?") can be
+/// answered when the object was dropped at a known place (supported by the drop and the dropper's last move before it)
+/// or is held by someone who has moved since the pick-up (the pick-up and the holder's last move). Task 3 ("Where was
+/// the O before the L?") needs the object's current carry (its latest pick-up, and the drop if there was one) to hold
+/// at least two carried moves; L is where one of them other than the first ended, and the answer is where that move
+/// started (supported by the drop or pick-up, the move into L and the move into the answer). One qualifying object is
+/// chosen uniformly, then, in task 3, one of its places L uniformly.
+/// </para>
 /// </summary>
 internal sealed class BabiStory
 {
     /// <summary>Questions in every story, as in bAbI.</summary>
     public const int QuestionsPerStory = 5;
+
+    /// <summary>bAbI asks about an object only while its latest pick-up or drop is among this many latest facts.</summary>
+    public const int HandledWithin = 5;
 
     /// <summary>A story that has not asked all its questions by then is started afresh.</summary>
     const int MaxFacts = 1000;
@@ -21,14 +31,20 @@ internal sealed class BabiStory
     /// <summary>A question with its answer, and how many facts precede it.</summary>
     public sealed record Question(string Text, string Answer, int[] SupportingFacts, bool AboutDroppedObject, int FactCount);
 
-    /// <summary>One carried move of an object: from the carrier's known place (null if unknown) to another.</summary>
-    readonly record struct Step(int? From, int? FromFact, int To, int ToFact, int HistoryIndex);
+    /// <summary>One carried move of an object: the holder's move into <paramref name="To"/> (fact <paramref name="ToFact"/>),
+    /// which is entry <paramref name="HistoryIndex"/> of the object's history of places.</summary>
+    readonly record struct Step(int To, int ToFact, int HistoryIndex);
 
     /// <summary>An object's time in one person's hands, from the pick-up to the drop (null while still held).</summary>
-    sealed class Carry(int getFact)
+    sealed class Carry(int holder, int getFact)
     {
+        public int Holder { get; } = holder;
         public int GetFact { get; } = getFact;
         public int? DropFact { get; set; }
+
+        /// <summary>Where the dropper was known to be at the drop, and their last move before it.</summary>
+        public (int Place, int MoveFact)? DroppedAt { get; set; }
+
         public List<Step> Steps { get; } = new();
     }
 
@@ -42,19 +58,14 @@ internal sealed class BabiStory
     readonly List<Question> _questions = new();
 
     readonly int[] _actorAt = new int[BabiWorld.Actors.Count];
-    readonly int?[] _holder = new int?[BabiWorld.Objects.Count];
     readonly int[] _objectAt = new int[BabiWorld.Objects.Count];
+    readonly int?[] _holder = new int?[BabiWorld.Objects.Count];
 
     readonly int?[] _actorKnown = new int?[BabiWorld.Actors.Count];
     readonly int?[] _actorLastMove = new int?[BabiWorld.Actors.Count];
-    readonly int?[] _objectKnown = new int?[BabiWorld.Objects.Count];
     readonly List<int>[] _history = BabiWorld.Objects.Select(_ => new List<int>()).ToArray();
     readonly Carry?[] _carry = new Carry?[BabiWorld.Objects.Count];
-    readonly Carry?[] _lastCarryWithSteps = new Carry?[BabiWorld.Objects.Count];
-    readonly (int Fact, int? DropperMove)?[] _lastDrop = new (int, int?)?[BabiWorld.Objects.Count];
 
-    Ask? _previous;
-    bool _repeatNext;
     int _factsSinceQuestion;
 
     BabiStory(BabiTask task, SeededRandom rng)
@@ -75,7 +86,7 @@ internal sealed class BabiStory
             while (story._questions.Count < QuestionsPerStory && story._facts.Count < MaxFacts)
             {
                 story.Act();
-                story.MaybeAsk();
+                story.AskAtCheckpoint();
             }
             if (story._questions.Count == QuestionsPerStory) return (story._facts, story._questions);
         }
@@ -113,11 +124,8 @@ internal sealed class BabiStory
         for (var o = 0; o < _holder.Length; o++)
         {
             if (_holder[o] != actor) continue;
-            _objectKnown[o] = to;
             _history[o].Add(to);
-            var carry = _carry[o]!;
-            carry.Steps.Add(new Step(_actorKnown[actor], _actorLastMove[actor], to, fact, _history[o].Count - 1));
-            _lastCarryWithSteps[o] = carry;
+            _carry[o]!.Steps.Add(new Step(to, fact, _history[o].Count - 1));
         }
         _actorAt[actor] = to;
         _actorKnown[actor] = to;
@@ -129,12 +137,9 @@ internal sealed class BabiStory
         var fact = AddFact(BabiWorld.Handle(_rng.Pick(BabiWorld.GetVerbs), BabiWorld.Actors[actor], BabiWorld.Objects[obj],
             _rng.Chance(_style.GetThere)));
         _holder[obj] = actor;
-        _carry[obj] = new Carry(fact);
-        if (_objectKnown[obj] == null && _actorKnown[actor] is int at)
-        {
-            _objectKnown[obj] = at;
-            _history[obj].Add(at);
-        }
+        _carry[obj] = new Carry(actor, fact);
+        // The pick-up tells where the object is when the taker's place is known; its history lists places once in a row.
+        if (_actorKnown[actor] is int at && (_history[obj].Count == 0 || _history[obj][^1] != at)) _history[obj].Add(at);
     }
 
     void Drop(int actor, int obj)
@@ -143,8 +148,9 @@ internal sealed class BabiStory
             _rng.Chance(_style.DropThere)));
         _holder[obj] = null;
         _objectAt[obj] = _actorAt[actor];
-        _carry[obj]!.DropFact = fact;
-        _lastDrop[obj] = (fact, _actorLastMove[actor]);
+        var carry = _carry[obj]!;
+        carry.DropFact = fact;
+        if (_actorKnown[actor] is int at) carry.DroppedAt = (at, _actorLastMove[actor]!.Value);
     }
 
     int AddFact(string sentence)
@@ -154,65 +160,50 @@ internal sealed class BabiStory
         return _facts.Count - 1;
     }
 
-    /// <summary>
-    /// bAbI asks only after an even number of facts since the last question (at least two). A new question is about
-    /// something the last two facts changed (in the real data its latest supporting fact is always that recent),
-    /// preferably about a dropped object; a repeated one comes at the first chance, while it can still be answered.
-    /// </summary>
-    void MaybeAsk()
+    /// <summary>At a checkpoint, asks about one qualifying object chosen uniformly, if there is any.</summary>
+    void AskAtCheckpoint()
     {
         if (_factsSinceQuestion < 2 || _factsSinceQuestion % 2 != 0) return;
-        if (_repeatNext && _previous is Ask previous && Reask(previous) is Ask again)
-        {
-            Record(again);
-            return;
-        }
-        _repeatNext = false;
-        var fresh = Answerable().Where(a => a.Support.Max() >= _facts.Count - 2).ToList();
-        if (fresh.Count == 0 || !_rng.Chance(_style.AskChance)) return;
-        var dropped = fresh.Where(a => a.Dropped).ToList();
-        if (dropped.Count > 0) Record(Choose(dropped));
-        else if (_rng.Chance(_style.HeldQuestionChance)) Record(Choose(fresh));
+        var byObject = Enumerable.Range(0, _objectAt.Length)
+            .Where(HandledRecently)
+            .Select(o => (_task == BabiTask.Qa2 ? WhereIs(o) : WhereWasBefore(o)).ToList())
+            .Where(asks => asks.Count > 0)
+            .ToList();
+        if (byObject.Count == 0) return;
+        Record(_rng.Pick(_rng.Pick(byObject)));
     }
 
-    Ask? Reask(Ask previous) =>
-        Answerable().Where(a => a.Object == previous.Object && a.Before == previous.Before).Cast<Ask?>().FirstOrDefault();
-
-    IEnumerable<Ask> Answerable() =>
-        Enumerable.Range(0, _objectAt.Length).SelectMany(o => _task == BabiTask.Qa2 ? WhereIs(o) : WhereWasBefore(o));
+    bool HandledRecently(int obj) =>
+        _carry[obj] is Carry carry && (carry.DropFact ?? carry.GetFact) >= _facts.Count - HandledWithin;
 
     IEnumerable<Ask> WhereIs(int obj)
     {
-        if (_holder[obj] is int holder)
+        var carry = _carry[obj]!;
+        if (carry.DropFact is int dropFact)
         {
-            var carry = _carry[obj]!;
-            if (carry.Steps.Count > 0)
-                yield return new Ask(obj, null, _actorKnown[holder]!.Value, new[] { carry.GetFact, _actorLastMove[holder]!.Value }, false);
+            if (carry.DroppedAt is var (place, dropperMove))
+                yield return new Ask(obj, null, place, new[] { dropFact, dropperMove }, true);
         }
-        else if (_lastDrop[obj] is (var dropFact, int dropperMove) && _objectKnown[obj] is int at)
+        else if (carry.Steps.Count > 0)
         {
-            yield return new Ask(obj, null, at, new[] { dropFact, dropperMove }, true);
+            yield return new Ask(obj, null, _actorKnown[carry.Holder]!.Value, new[] { carry.GetFact, _actorLastMove[carry.Holder]!.Value }, false);
         }
     }
 
+    /// <summary>
+    /// Every L reached by a move of the current carry after its first whose arrival is L's latest occurrence in the
+    /// object's history (so the answer, the place before it, is the one the latest-occurrence rule reads).
+    /// </summary>
     IEnumerable<Ask> WhereWasBefore(int obj)
     {
-        if (_lastCarryWithSteps[obj] is not Carry carry) yield break;
+        var carry = _carry[obj]!;
         var anchor = carry.DropFact ?? carry.GetFact;
-        foreach (var step in carry.Steps)
+        for (var k = 1; k < carry.Steps.Count; k++)
         {
-            if (step.From is int from && _history[obj].LastIndexOf(step.To) == step.HistoryIndex)
-                yield return new Ask(obj, step.To, from, new[] { anchor, step.ToFact, step.FromFact!.Value }, carry.DropFact != null);
+            var (into, from) = (carry.Steps[k], carry.Steps[k - 1]);
+            if (_history[obj].LastIndexOf(into.To) == into.HistoryIndex)
+                yield return new Ask(obj, into.To, from.To, new[] { anchor, into.ToFact, from.ToFact }, carry.DropFact != null);
         }
-    }
-
-    /// <summary>An object uniformly; in task 3 its latest carried move with <see cref="BabiStyle.LatestChance"/>, else any.</summary>
-    Ask Choose(List<Ask> candidates)
-    {
-        var objects = candidates.Select(a => a.Object).Distinct().ToList();
-        var obj = _rng.Pick(objects);
-        var forObject = candidates.Where(a => a.Object == obj).ToList();
-        return _rng.Chance(_style.LatestChance) ? forObject[^1] : _rng.Pick(forObject);
     }
 
     void Record(Ask ask)
@@ -220,8 +211,6 @@ internal sealed class BabiStory
         var obj = BabiWorld.Objects[ask.Object];
         var text = ask.Before is int before ? BabiWorld.WhereWasBefore(obj, BabiWorld.Locations[before]) : BabiWorld.WhereIs(obj);
         _questions.Add(new Question(text, BabiWorld.Locations[ask.Answer], ask.Support, ask.Dropped, _facts.Count));
-        _previous = ask;
-        _repeatNext = _rng.Chance(_style.RepeatChance);
         _factsSinceQuestion = 0;
     }
 }

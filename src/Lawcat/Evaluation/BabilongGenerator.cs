@@ -8,11 +8,16 @@ namespace Lawcat.Evaluation;
 /// scattered, in order, between background sentences (<see cref="BackgroundSentences"/>), inside BABILong's default
 /// prompt (<see cref="BabilongPrompts"/>); scored by <see cref="BabilongLabelScorer"/>.
 /// <para>
-/// Length: BABILong sizes facts plus background to L − 300 GPT-2 tokens for its "L" split, the 300 standing for the
-/// prompt around them. Here the whole prompt is sized in the evaluated model's tokens instead, so a target of 4000
-/// gives a 4000-token prompt (within <see cref="LengthTolerance"/>); as there, the last background sentence is cut to
-/// fit and a target of 0 means no background at all. Stories with more than L/8 facts are redrawn (BABILong's filter),
-/// as are stories whose facts alone do not fit.
+/// Length, as BABILong counts it (<c>create_tasks.py</c>): the target is the split L (0, 1000, 2000, 4000, ...), and
+/// the haystack, facts plus background, is L − <see cref="PromptAllowance"/> GPT-2 tokens (<see cref="Gpt2Tokens"/>;
+/// each fact and sentence counted with its leading space, the last sentence cut to fit). The instruction, examples and
+/// question are not counted, so the prompt the model reads is longer than L; its length in the model's own tokens is
+/// the sample's <see cref="EvalSample.ActualLength"/>. Split 0 has no background: the facts alone.
+/// </para>
+/// <para>
+/// Fact filter, as BABILong's: in split L > 0 a question is kept only if its facts plus the question line number at
+/// most (L − 300) / 8 (<see cref="MaxFacts"/>: 86 facts at 1000, 211 at 2000); split 0 keeps every question. A story
+/// whose question has too many facts is redrawn, which samples uniformly among the questions that pass.
 /// </para>
 /// <para>
 /// Placement: each fact goes into a gap between background sentences chosen uniformly (with repeats, kept in order),
@@ -21,16 +26,16 @@ namespace Lawcat.Evaluation;
 /// </summary>
 public sealed class BabilongGenerator : IEvalGenerator
 {
-    /// <summary>A prompt falls short of its target by at most this many tokens (one more background character is over it).</summary>
-    public const int LengthTolerance = 3;
+    /// <summary>GPT-2 tokens BABILong sets aside from each split "to take prompt length into account".</summary>
+    public const int PromptAllowance = 300;
 
-    /// <summary>BABILong keeps samples with at most one fact per this many tokens of the target.</summary>
+    /// <summary>BABILong allows one line (fact or question) per this many GPT-2 tokens of the haystack.</summary>
     public const int TokensPerFact = 8;
 
-    /// <summary>The lengths LAWCAT reports for BABILong (0K to 16K).</summary>
+    /// <summary>The splits LAWCAT reports for BABILong (0K to 16K), in BABILong's units.</summary>
     public static IReadOnlyList<int> StandardLengths { get; } = new[] { 0, 1000, 2000, 4000, 8000, 16000 };
 
-    /// <summary>Stories tried before a target is declared too short for the task.</summary>
+    /// <summary>Stories tried before a split is declared too short for the task.</summary>
     const int MaxAttempts = 200;
 
     readonly BabiTask _task;
@@ -46,43 +51,41 @@ public sealed class BabilongGenerator : IEvalGenerator
     /// <inheritdoc/>
     public string Task => _task == BabiTask.Qa2 ? EvalTask.BabilongQa2 : EvalTask.BabilongQa3;
 
+    /// <summary>GPT-2 tokens of facts plus background in split <paramref name="split"/> (0 for split 0: facts alone).</summary>
+    public static int HaystackTokens(int split) => split == 0 ? 0 : split - PromptAllowance;
+
+    /// <summary>The most facts a question of split <paramref name="split"/> may have (null: no limit, split 0).</summary>
+    public static int? MaxFacts(int split) => split == 0 ? null : HaystackTokens(split) / TokensPerFact - 1;
+
     /// <summary>
-    /// Sample <paramref name="index"/>. Its story, background and fact positions depend only on the seed and the index,
-    /// so where a story fits several lengths, it is the same story with more or less background.
+    /// Sample <paramref name="index"/> of split <paramref name="targetTokens"/>. Its story, background and fact positions
+    /// depend only on the seed and the index, so where a story passes several splits' filters, it is the same story with
+    /// more or less background.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="depth"/> is not null: BABILong has no depth.</exception>
-    /// <exception cref="LawcatException">No story fits <paramref name="targetTokens"/>.</exception>
+    /// <exception cref="LawcatException">The split is too short for BABILong's filter to keep a story.</exception>
     public EvalSample Generate(ITokenizer tok, int targetTokens, double? depth, int index)
     {
         if (depth != null) throw new ArgumentException("BABILong spreads facts uniformly and takes no depth", nameof(depth));
-        var shortest = int.MaxValue;
+        var maxFacts = MaxFacts(targetTokens);
+        if (targetTokens < 0 || maxFacts < 2)
+            throw new LawcatException($"BABILong split {targetTokens}: expected 0 (facts alone) or a split of at least " +
+                $"{PromptAllowance + 3 * TokensPerFact} GPT-2 tokens, such as 1000, 2000 or 4000");
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             var babi = BabiStories.Sample(_task, SeededRandom.For(_seed, index, SeededRandom.Stream(Task), attempt));
-            if (targetTokens > 0 && babi.Facts.Count > targetTokens / TokensPerFact) continue;
-            var layout = new Layout(babi, SeededRandom.For(_seed, index, SeededRandom.Stream("babilong-background")), targetTokens);
-            var fit = targetTokens == 0 ? WithoutBackground(layout, tok)
-                : LengthSearch.Largest(layout.Compose, c => c.Prompt, tok, targetTokens, probe: 2000);
-            shortest = Math.Min(shortest, fit.Tokens);
-            if (targetTokens == 0 || fit.Tokens <= targetTokens) return ToSample(babi, fit, targetTokens, index);
+            if (babi.Facts.Count > maxFacts) continue;
+            var rng = SeededRandom.For(_seed, index, SeededRandom.Stream("babilong-background"));
+            return ToSample(babi, Compose(babi, rng, HaystackTokens(targetTokens)), tok, targetTokens, index);
         }
-        var why = shortest == int.MaxValue
-            ? $"none of {MaxAttempts} stories had at most {targetTokens / TokensPerFact} facts"
-            : $"the shortest prompt without background took {shortest} tokens";
-        throw new LawcatException($"no {Task} story fits {targetTokens} tokens: {why}; ask for a longer target (or 0 for no background)");
+        throw new LawcatException($"no {Task} story in {MaxAttempts} draws had at most {maxFacts} facts, BABILong's filter " +
+            $"for split {targetTokens}; ask for a longer split (or 0, which has no filter)");
     }
 
-    static LengthSearch.Fit<Composition> WithoutBackground(Layout layout, ITokenizer tok)
+    EvalSample ToSample(BabiSample babi, Composition c, ITokenizer tok, int split, int index)
     {
-        var composition = layout.Compose(0);
-        return new LengthSearch.Fit<Composition>(0, composition, tok.Encode(composition.Prompt).Count);
-    }
-
-    EvalSample ToSample(BabiSample babi, LengthSearch.Fit<Composition> fit, int targetTokens, int index)
-    {
-        var c = fit.Draft;
         var inv = CultureInfo.InvariantCulture;
-        return new EvalSample(Task, _seed, index, c.Prompt, new[] { babi.Answer }, targetTokens, fit.Tokens, null,
+        return new EvalSample(Task, _seed, index, c.Prompt, new[] { babi.Answer }, split, tok.Encode(c.Prompt).Count, null,
             new Dictionary<string, string>
             {
                 ["question"] = babi.Question,
@@ -90,71 +93,69 @@ public sealed class BabilongGenerator : IEvalGenerator
                 ["supporting_facts"] = string.Join(",", babi.SupportingFacts),
                 ["supporting_fact_offsets"] = string.Join(",", babi.SupportingFacts.Select(i => c.FactOffsets[i].ToString(inv))),
                 ["about_dropped_object"] = babi.AboutDroppedObject ? "true" : "false",
-                ["background_chars"] = fit.Amount.ToString(inv),
+                ["fact_gpt2_tokens"] = c.FactTokens.ToString(inv),
+                ["background_gpt2_tokens"] = c.BackgroundTokens.ToString(inv),
                 ["background_sentences"] = c.BackgroundSentences.ToString(inv),
             });
     }
 
-    /// <summary>A prompt, where each fact starts in it, and how many background sentences (whole or cut) it holds.</summary>
-    sealed record Composition(string Prompt, int[] FactOffsets, int BackgroundSentences);
+    /// <summary>A prompt, where each fact starts in it, its GPT-2 haystack sizes and how many background sentences
+    /// (whole or cut) it holds.</summary>
+    sealed record Composition(string Prompt, int[] FactOffsets, int FactTokens, int BackgroundTokens, int BackgroundSentences);
 
-    /// <summary>One sample's fixed draws (facts, background stream, fact positions) composed at any background size.</summary>
-    sealed class Layout(BabiSample babi, SeededRandom rng, int targetTokens)
+    /// <summary>
+    /// The prompt whose haystack holds <paramref name="haystackTokens"/> GPT-2 tokens (or the facts alone at 0): each
+    /// fact before sentence floor(u × (sentences + 1)) for its own uniform u, all joined by spaces.
+    /// </summary>
+    static Composition Compose(BabiSample babi, SeededRandom rng, int haystackTokens)
     {
-        readonly BackgroundSentences _background = new(rng, windowChars: targetTokens * 10);
-        readonly double[] _positions = Enumerable.Range(0, babi.Facts.Count).Select(_ => rng.NextDouble()).Order().ToArray();
-        readonly BabilongPrompts.TaskPrompt _prompt = BabilongPrompts.For(babi.Task);
-
-        /// <summary>
-        /// The prompt with <paramref name="chars"/> characters of background sentences (the last one cut to fit), each
-        /// fact before sentence floor(u × (sentences + 1)) for its own uniform u, all joined by spaces.
-        /// </summary>
-        public Composition Compose(int chars)
+        var factTokens = babi.Facts.Sum(f => Gpt2Tokens.Count(" " + f));
+        var backgroundTokens = haystackTokens == 0 ? 0 : Math.Max(0, haystackTokens - factTokens);
+        var sentences = Background(new BackgroundSentences(rng, windowChars: backgroundTokens * 10), backgroundTokens);
+        var positions = Enumerable.Range(0, babi.Facts.Count).Select(_ => rng.NextDouble()).Order().ToArray();
+        var pieces = new List<string>();
+        var factPieces = new int[babi.Facts.Count];
+        var fact = 0;
+        for (var gap = 0; gap <= sentences.Count; gap++)
         {
-            var sentences = Background(chars);
-            var pieces = new List<string>();
-            var factPieces = new int[babi.Facts.Count];
-            var fact = 0;
-            for (var gap = 0; gap <= sentences.Count; gap++)
+            for (; fact < positions.Length && (int)(positions[fact] * (sentences.Count + 1)) == gap; fact++)
             {
-                for (; fact < _positions.Length && (int)(_positions[fact] * (sentences.Count + 1)) == gap; fact++)
-                {
-                    factPieces[fact] = pieces.Count;
-                    pieces.Add(babi.Facts[fact]);
-                }
-                if (gap < sentences.Count) pieces.Add(sentences[gap]);
+                factPieces[fact] = pieces.Count;
+                pieces.Add(babi.Facts[fact]);
             }
-            var prompt = BabilongPrompts.Format(_prompt, string.Join(" ", pieces), babi.Question);
-            return new Composition(prompt, FactOffsets(prompt, pieces, factPieces), sentences.Count);
+            if (gap < sentences.Count) pieces.Add(sentences[gap]);
         }
+        var prompt = BabilongPrompts.Format(BabilongPrompts.For(babi.Task), string.Join(" ", pieces), babi.Question);
+        return new Composition(prompt, FactOffsets(prompt, pieces, factPieces), factTokens, backgroundTokens, sentences.Count);
+    }
 
-        List<string> Background(int chars)
+    /// <summary>Background sentences worth exactly <paramref name="tokens"/> GPT-2 tokens, the last one cut to fit.</summary>
+    static List<string> Background(BackgroundSentences background, int tokens)
+    {
+        var used = new List<string>();
+        if (tokens == 0) return used;
+        foreach (var sentence in background.AtLeast(tokens))
         {
-            var used = new List<string>();
-            if (chars == 0) return used;
-            foreach (var sentence in _background.AtLeast(chars))
+            if (sentence.Tokens >= tokens)
             {
-                if (sentence.Length >= chars)
-                {
-                    used.Add(sentence[..chars].TrimEnd());
-                    break;
-                }
-                used.Add(sentence);
-                chars -= sentence.Length;
+                used.Add(Gpt2Tokens.Prefix(" " + sentence.Text, tokens).Trim());
+                break;
             }
-            return used;
+            used.Add(sentence.Text);
+            tokens -= sentence.Tokens;
         }
+        return used;
+    }
 
-        static int[] FactOffsets(string prompt, List<string> pieces, int[] factPieces)
+    static int[] FactOffsets(string prompt, List<string> pieces, int[] factPieces)
+    {
+        var pieceStart = new int[pieces.Count];
+        var at = prompt.IndexOf("<context>\n", StringComparison.Ordinal) + "<context>\n".Length;
+        for (var i = 0; i < pieces.Count; i++)
         {
-            var pieceStart = new int[pieces.Count];
-            var at = prompt.IndexOf("<context>\n", StringComparison.Ordinal) + "<context>\n".Length;
-            for (var i = 0; i < pieces.Count; i++)
-            {
-                pieceStart[i] = at;
-                at += pieces[i].Length + 1;
-            }
-            return factPieces.Select(p => pieceStart[p]).ToArray();
+            pieceStart[i] = at;
+            at += pieces[i].Length + 1;
         }
+        return factPieces.Select(p => pieceStart[p]).ToArray();
     }
 }

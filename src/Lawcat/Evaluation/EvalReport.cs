@@ -5,9 +5,14 @@ using Microsoft.Data.Analysis;
 
 namespace Lawcat.Evaluation;
 
-/// <summary>Evaluation results as a DataFrame, saved as CSV and JSON, and summarized as a teacher-vs-student table.</summary>
+/// <summary>
+/// Evaluation results as a DataFrame, saved as CSV and JSON, and summarized by prompt length and by needle distance
+/// with sample counts, Wilson 95% intervals and paired tests against the reference model (<see cref="AccuracyTable"/>).
+/// </summary>
 public static class EvalReport
 {
+    static readonly JsonSerializerOptions ResultsJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
     /// <summary>One row per sample.</summary>
     public static DataFrame ToDataFrame(IReadOnlyList<EvalResult> results) => new(
         new StringDataFrameColumn("model", results.Select(r => r.Model)),
@@ -15,45 +20,71 @@ public static class EvalReport
         new Int32DataFrameColumn("target_length", results.Select(r => r.TargetLength)),
         new Int32DataFrameColumn("actual_length", results.Select(r => r.ActualLength)),
         new DoubleDataFrameColumn("depth", results.Select(r => r.Depth)),
+        new Int32DataFrameColumn("needle_distance", results.Select(r => r.NeedleDistance)),
         new Int32DataFrameColumn("index", results.Select(r => r.Index)),
         new DoubleDataFrameColumn("score", results.Select(r => r.Score)),
         new StringDataFrameColumn("output", results.Select(r => r.Output)),
         new StringDataFrameColumn("answer", results.Select(r => r.Answer)),
         new DoubleDataFrameColumn("seconds", results.Select(r => r.Seconds)));
 
-    /// <summary>Accuracy (%) per task and length, one column per model, as a DataFrame.</summary>
-    public static DataFrame Summary(IReadOnlyList<EvalResult> results)
-    {
-        var models = results.Select(r => r.Model).Distinct().ToList();
-        var cells = results.GroupBy(r => (r.Task, r.TargetLength)).OrderBy(g => g.Key.Task).ThenBy(g => g.Key.TargetLength).ToList();
-        var columns = new List<DataFrameColumn>
-        {
-            new StringDataFrameColumn("task", cells.Select(c => c.Key.Task)),
-            new Int32DataFrameColumn("length", cells.Select(c => c.Key.TargetLength)),
-        };
-        foreach (var m in models)
-            columns.Add(new DoubleDataFrameColumn(m, cells.Select(c => c.Where(r => r.Model == m).Select(r => (double?)r.Score * 100).DefaultIfEmpty(null).Average())));
-        columns.Add(new Int32DataFrameColumn("samples", cells.Select(c => c.Count() / models.Count)));
-        return new DataFrame(columns);
-    }
+    /// <summary>
+    /// Accuracy per task and length: per model the accuracy (%), its Wilson 95% interval (%) and n, and each model's
+    /// McNemar test against the teacher (or the first model).
+    /// </summary>
+    public static DataFrame Summary(IReadOnlyList<EvalResult> results) =>
+        AccuracyTable.ToDataFrame(AccuracyTable.ByLength(results), "length", numericGroup: true);
 
-    /// <summary>Writes <c>PREFIX.csv</c> (per sample), <c>PREFIX.json</c> and <c>PREFIX-summary.csv</c>.</summary>
+    /// <summary>The same by needle-distance bin (<see cref="DistanceBins"/>), over the samples that have a needle.</summary>
+    public static DataFrame DistanceSummary(IReadOnlyList<EvalResult> results) =>
+        AccuracyTable.ToDataFrame(AccuracyTable.ByDistance(results), "distance", numericGroup: false);
+
+    /// <summary>
+    /// Writes <c>PREFIX.csv</c> and <c>PREFIX.json</c> (per sample), <c>PREFIX-summary.csv</c> (by length),
+    /// <c>PREFIX-distance.csv</c> (by needle distance, when samples have a needle) and <c>PREFIX-summary.json</c> (both).
+    /// Each file is written whole to a temporary file first, so an interrupted save never leaves a truncated one.
+    /// </summary>
     public static void Save(IReadOnlyList<EvalResult> results, string prefix)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(prefix))!);
         WriteCsv(ToDataFrame(results), prefix + ".csv");
-        WriteCsv(Summary(results), prefix + "-summary.csv");
-        var json = new JsonArray(results.Select(r => (JsonNode?)JsonSerializer.SerializeToNode(r, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })).ToArray());
-        File.WriteAllText(prefix + ".json", json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        var byLength = AccuracyTable.ByLength(results);
+        var byDistance = AccuracyTable.ByDistance(results);
+        WriteCsv(AccuracyTable.ToDataFrame(byLength, "length", numericGroup: true), prefix + "-summary.csv");
+        if (byDistance.Count > 0) WriteCsv(AccuracyTable.ToDataFrame(byDistance, "distance", numericGroup: false), prefix + "-distance.csv");
+        WriteText(prefix + ".json", JsonSerializer.SerializeToNode(results, ResultsJson)!.ToJsonString(ResultsJson));
+        var summary = new JsonObject
+        {
+            ["reference"] = AccuracyTable.Reference(results),
+            ["intervals"] = "wilson95",
+            ["by_length"] = AccuracyTable.ToJson(byLength, "length"),
+            ["by_distance"] = AccuracyTable.ToJson(byDistance, "distance"),
+        };
+        WriteText(prefix + "-summary.json", summary.ToJsonString(ResultsJson));
     }
 
-    /// <summary>CSV with invariant number formatting and quoted text.</summary>
+    /// <summary>The per-sample results of a <c>PREFIX.json</c> file written by <see cref="Save"/>.</summary>
+    public static List<EvalResult> Load(string path)
+    {
+        if (!File.Exists(path)) throw new LawcatException($"{path}: evaluation results not found.");
+        try { return JsonSerializer.Deserialize<List<EvalResult>>(File.ReadAllText(path), ResultsJson) ?? throw new JsonException("empty"); }
+        catch (JsonException e) { throw new LawcatException($"{path}: not an evaluation results file (a JSON array of samples): {e.Message.Split(" Path:")[0]}"); }
+    }
+
+    /// <summary>CSV with invariant number formatting and quoted text, written to a temporary file and then renamed.</summary>
     public static void WriteCsv(DataFrame df, string path)
     {
-        using var w = new StreamWriter(path);
-        w.WriteLine(string.Join(",", df.Columns.Select(c => Quote(c.Name))));
+        var lines = new List<string> { string.Join(",", df.Columns.Select(c => Quote(c.Name))) };
         for (long i = 0; i < df.Rows.Count; i++)
-            w.WriteLine(string.Join(",", df.Columns.Select(c => Cell(c[i]))));
+            lines.Add(string.Join(",", df.Columns.Select(c => Cell(c[i]))));
+        WriteText(path, string.Join("\n", lines) + "\n");
+    }
+
+    /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> through a temporary file, so the file is either old or whole.</summary>
+    public static void WriteText(string path, string text)
+    {
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, text);
+        File.Move(temporary, path, overwrite: true);
     }
 
     static string Cell(object? v) => v switch
@@ -67,13 +98,10 @@ public static class EvalReport
 
     static string Quote(string s) => "\"" + s.Replace("\"", "\"\"") + "\"";
 
-    /// <summary>The summary as text rows: task, length, then each model's accuracy in %.</summary>
-    public static List<string[]> SummaryRows(IReadOnlyList<EvalResult> results)
-    {
-        var df = Summary(results);
-        var rows = new List<string[]> { df.Columns.Select(c => c.Name).ToArray() };
-        for (long i = 0; i < df.Rows.Count; i++)
-            rows.Add(df.Columns.Select(c => c[i] is double d ? d.ToString("F1", CultureInfo.InvariantCulture) : Convert.ToString(c[i], CultureInfo.InvariantCulture) ?? "").ToArray());
-        return rows;
-    }
+    /// <summary>The summary by length as text rows (header first): each model's accuracy [interval] in %, n, p-values.</summary>
+    public static List<string[]> SummaryRows(IReadOnlyList<EvalResult> results) => AccuracyTable.ToText(AccuracyTable.ByLength(results), "length");
+
+    /// <summary>The summary by needle distance as text rows (header first); empty when no sample has a needle.</summary>
+    public static List<string[]> DistanceRows(IReadOnlyList<EvalResult> results) =>
+        AccuracyTable.ByDistance(results) is { Count: > 0 } rows ? AccuracyTable.ToText(rows, "needle distance") : new List<string[]>();
 }

@@ -10,7 +10,8 @@ public interface IEvalGenerator
 
     /// <summary>
     /// Sample <paramref name="index"/> with a prompt of about <paramref name="targetTokens"/> tokens of
-    /// <paramref name="tok"/> (never more, except where the task's fixed text alone is longer). A null
+    /// <paramref name="tok"/> (never more, except where the task's fixed text alone is longer), or, where the benchmark
+    /// defines its own length unit, of that length in its unit (BABILong: the split, see <see cref="BabilongGenerator"/>). A null
     /// <paramref name="depth"/> lets the task draw the needle's depth as its benchmark does; tasks without a needle
     /// accept only null.
     /// </summary>

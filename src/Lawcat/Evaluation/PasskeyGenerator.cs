@@ -24,6 +24,9 @@ public sealed class PasskeyGenerator : IEvalGenerator
     /// <summary>Smallest and largest pass key (landmark-attention's <c>random.randint(1, 50000)</c>, both inclusive).</summary>
     public const int MinPassKey = 1, MaxPassKey = 50000;
 
+    /// <summary>Tokens generated per sample by every command that evaluates passkey retrieval (a 5-digit key and a margin).</summary>
+    public const int AnswerTokens = 10;
+
     /// <summary>A prompt falls short of its target by at most this many tokens (one more filler character is over it).</summary>
     public const int LengthTolerance = 3;
 

@@ -29,8 +29,9 @@ public static class CausalSoftmax
         var kpos = TensorNumbers.Arange(0, tk, device).unsqueeze(0);         // [1, Tk]
         var allowed = (kpos <= qpos).unsqueeze(0);                          // [1, Tq, Tk]
         if (keyMask is not null) allowed = allowed & keyMask.to(ScalarType.Bool).unsqueeze(1); // [B, Tq, Tk]
-        using var min = (dtype == ScalarType.BFloat16 ? -3.3895313892515355e38 : dtype == ScalarType.Float16 ? -65504.0 : float.MinValue).ToScalar();
-        var mask = zeros(allowed.shape, dtype, device).masked_fill(allowed.logical_not(), min);
+        var min = dtype == ScalarType.BFloat16 ? -3.3895313892515355e38 : dtype == ScalarType.Float16 ? -65504.0 : float.MinValue;
+        using var fill = min.ToScalar();
+        var mask = zeros(allowed.shape, dtype, device).masked_fill(allowed.logical_not(), fill);
         return mask.unsqueeze(1).MoveToOuterDisposeScope();                 // [B, 1, Tq, Tk]
     }
 

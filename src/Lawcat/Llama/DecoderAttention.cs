@@ -1,3 +1,4 @@
+using Lawcat.Attention;
 using static TorchSharp.torch;
 
 namespace Lawcat.Llama;
@@ -19,6 +20,18 @@ public sealed class AttentionContext
     public InferenceCache? Cache { get; init; }
     /// <summary>What to record, or null.</summary>
     public AttentionCapture? Capture { get; init; }
+    /// <summary>Where recurrent layers start a stateless forward (null: from zeros).</summary>
+    public RecurrentStart? Start { get; init; }
+
+    /// <summary>
+    /// The context of positions [<paramref name="from"/>, <paramref name="to"/>) of a stateless forward, as a call that
+    /// continues after <paramref name="from"/> consumed positions sees it (no cache, no capture, no start).
+    /// </summary>
+    public AttentionContext Slice(long from, long to) => new()
+    {
+        PositionIds = PositionIds[.., (int)from..(int)to], Cos = Cos[.., (int)from..(int)to], Sin = Sin[.., (int)from..(int)to],
+        KeyMask = KeyMask?[.., ..(int)to], PastLength = from,
+    };
 }
 
 /// <summary>The four projections of an attention layer (plain <c>Linear</c>, or wrapped, e.g. by LoRA).</summary>

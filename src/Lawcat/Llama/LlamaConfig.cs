@@ -94,7 +94,10 @@ public sealed record LlamaConfig
     {
         var r = new Reader(o, source);
         var modelType = r.Str("model_type", "llama");
-        if (modelType != "llama") throw new LawcatException($"{source}: model_type is '{modelType}'; expected 'llama'.");
+        if (modelType == Export.HfExport.ModelType && o[Conversion.LawcatConversion.ConfigSection] is not JsonObject)
+            throw new LawcatException($"{source}: model_type is '{modelType}' but there is no '{Conversion.LawcatConversion.ConfigSection}' section describing its LAWCAT layers.");
+        if (modelType != "llama" && modelType != Export.HfExport.ModelType)
+            throw new LawcatException($"{source}: model_type is '{modelType}'; expected 'llama' (or '{Export.HfExport.ModelType}', a LAWCAT student exported for transformers).");
         var act = r.Str("hidden_act", "silu");
         if (act != "silu") throw new LawcatException($"{source}: hidden_act is '{act}'; only 'silu' (SwiGLU) is supported.");
         int hidden = r.Int("hidden_size"), heads = r.Int("num_attention_heads");

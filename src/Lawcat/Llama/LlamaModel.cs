@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Lawcat.Attention;
 using Lawcat.Conversion;
 using Lawcat.IO;
 using TorchSharp;
@@ -108,20 +109,23 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
     /// Runs the model. <paramref name="attentionMask"/> [B, T] marks real tokens (1) and padding (0), padding on
     /// the left for generation; positions count real tokens only. With a <paramref name="cache"/> the call continues
     /// from the tokens already consumed. Returns logits [B, T, V], or [B, 1, V] with <paramref name="lastOnly"/>.
+    /// Without a cache, <paramref name="start"/> makes LAWCAT layers start from a state other than zeros (training).
     /// </summary>
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, InferenceCache? cache = null,
-        AttentionCapture? capture = null, bool lastOnly = false)
+        AttentionCapture? capture = null, bool lastOnly = false, RecurrentStart? start = null)
     {
         using var scope = NewDisposeScope();
-        var h = ForwardHidden(inputIds, attentionMask, cache, capture);
+        var h = ForwardHidden(inputIds, attentionMask, cache, capture, start);
         if (lastOnly) h = h[.., ^1..];
         var logits = lm_head is null ? nn.functional.linear(h, model.Embedding.weight!) : lm_head.forward(h);
         return logits.MoveToOuterDisposeScope();
     }
 
     /// <summary>The final normed hidden states [B, T, C] (everything but the output head).</summary>
-    public Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, InferenceCache? cache = null, AttentionCapture? capture = null)
+    public Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, InferenceCache? cache = null, AttentionCapture? capture = null,
+        RecurrentStart? start = null)
     {
+        if (start is not null && cache is not null) throw new ArgumentException("a recurrent start is for stateless forwards; a cache already holds the state");
         using var scope = NewDisposeScope();
         var (b, t) = (inputIds.shape[0], inputIds.shape[1]);
         long past = cache?.SeenTokens ?? 0;
@@ -131,7 +135,7 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
             : keyMask.to(ScalarType.Int64).cumsum(1).Minus(1).clamp_min(Scalars.Zero)[.., (int)past..];   // [B, T]
         var h = model.Embedding.forward(inputIds);                                                // [B, T, C]
         var (cos, sin) = _rotary.Forward(positions, h.dtype);
-        var ctx = new AttentionContext { PositionIds = positions, Cos = cos, Sin = sin, KeyMask = keyMask, PastLength = past, Cache = cache, Capture = capture };
+        var ctx = new AttentionContext { PositionIds = positions, Cos = cos, Sin = sin, KeyMask = keyMask, PastLength = past, Cache = cache, Capture = capture, Start = start };
         Record(capture, "embeddings", h);
         foreach (var layer in model.Layers)
         {

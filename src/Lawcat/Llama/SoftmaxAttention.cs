@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Lawcat.Llama;
@@ -35,7 +36,21 @@ public sealed class SoftmaxAttention : DecoderAttention
         if (ctx.Cache is not null) (k, v) = ctx.Cache.GetOrCreate(LayerIndex, () => new KvCache()).Append(k, v);
         var y = Attend(q, k, v, ctx);                                                // [B, T, H*D]
         if (ctx.Capture?.RecordOutputs == true) ctx.Capture.Outputs[LayerIndex] = AttentionCapture.Keep(y.detach().clone());
+        if (ctx.Capture?.RecordLastQueryWeights == true) ctx.Capture.LastQueryWeights[LayerIndex] = AttentionCapture.Keep(LastQueryWeights(q, k, ctx));
         return o_proj.forward(y).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The softmax weights [B, H, Tk] (fp32) of the last of the rotated queries q [B, H, Tq, D] over the keys k [B, Hkv, Tk, D].</summary>
+    Tensor LastQueryWeights(Tensor q, Tensor k, AttentionContext ctx)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        using var scale = (1.0 / Math.Sqrt(_headDim)).ToScalar();
+        var kr = CausalSoftmax.RepeatKv(k, _heads / _kvHeads);                       // [B, H, Tk, D]
+        var scores = matmul(q[.., .., ^1..], kr.transpose(2, 3)) * scale;           // [B, H, 1, Tk]
+        var mask = CausalSoftmax.BuildMask(ctx.KeyMask, 1, kr.shape[2], kr.shape[2] - 1, q.dtype, q.device);
+        if (mask is not null) scores = scores.Plus(mask);
+        return scores.softmax(-1, ScalarType.Float32).squeeze(2).MoveToOuterDisposeScope();
     }
 
     /// <summary>Causal softmax over rotated q [B, H, Tq, D] and k, v [B, Hkv, Tk, D]; returns [B, Tq, H*D].</summary>

@@ -1,16 +1,24 @@
 using Lawcat.Attention;
 using Lawcat.Conversion;
 using Lawcat.Data;
-using Lawcat.Distillation;
 using Lawcat.Llama;
 using Lawcat.Tokenization;
+using Lawcat.Visualization;
+using Microsoft.Data.Analysis;
+using ScottPlot;
 using static TorchSharp.torch;
 
 namespace Lawcat.Notebooks;
 
+/// <summary>One LAWCAT layer's distance from its teacher on held-out text.</summary>
+/// <param name="Layer">Layer index.</param>
+/// <param name="Mse">Mean squared error of the pre-o_proj head outputs (the stage-1 quantity without its ×1000 weight).</param>
+/// <param name="RelativeError">Σ(student − teacher)² / Σ teacher²: the error as a share of the teacher output's energy, comparable across layers.</param>
+public sealed record LayerTransferError(int Layer, double Mse, double RelativeError);
+
 /// <summary>
-/// How far each LAWCAT layer's output is from its teacher's: the stage-1 quantity (MSE of the pre-o_proj head
-/// outputs, the teacher's residual stream flowing on) measured per layer on held-out text, without the ×1000 weight.
+/// How far each LAWCAT layer's output is from its teacher's: the stage-1 quantity (the pre-o_proj head outputs, the
+/// teacher's residual stream flowing on) measured per layer on held-out text, as MSE and as relative error.
 /// </summary>
 public static class AttentionTransferError
 {
@@ -18,13 +26,17 @@ public static class AttentionTransferError
     /// Per-layer MSE over the first <paramref name="chunks"/> chunks of <paramref name="sequenceLength"/> tokens of the
     /// last bundled book (training reads the books from the first, so short runs never see it).
     /// </summary>
-    public static SortedDictionary<int, double> PerLayer(LlamaModel student, ITokenizer tokenizer, int sequenceLength, int chunks = 4)
+    public static SortedDictionary<int, double> PerLayer(LlamaModel student, ITokenizer tokenizer, int sequenceLength, int chunks = 4) =>
+        new(Errors(student, tokenizer, sequenceLength, chunks).ToDictionary(e => e.Layer, e => e.Mse));
+
+    /// <summary>Per-layer MSE and relative error on the same held-out chunks as <see cref="PerLayer"/>, by layer.</summary>
+    public static List<LayerTransferError> Errors(LlamaModel student, ITokenizer tokenizer, int sequenceLength, int chunks = 4)
     {
         var book = DataFiles.GutenbergBooks()[^1];
         var data = PackedDataset.Build(TrainingText.Documents(new[] { book }), tokenizer, sequenceLength, evalChunks: 1, maxTokens: (long)(chunks + 1) * sequenceLength);
         var layers = LawcatConversion.LawcatLayers(student).ToList();
         var modes = layers.Select(l => l.Mode).ToList();
-        var sums = new SortedDictionary<int, double>();
+        var sums = new SortedDictionary<int, (double SquaredError, double TeacherEnergy, long Values)>();
         try
         {
             LawcatConversion.SetMode(student, LawcatMode.AttentionTransfer);
@@ -32,11 +44,15 @@ public static class AttentionTransferError
             for (int c = 0; c < chunks; c++)
             {
                 using var scope = NewDisposeScope();
-                var (ids, mask) = PackedDataset.ToBatch(new[] { data.Chunk(c) }, sequenceLength, data.PadId, student.Device);
-                foreach (var (key, value) in StageLosses.AttentionTransfer(student, ids, mask, 1).Parts)
+                var (ids, _) = PackedDataset.ToBatch(new[] { data.Chunk(c) }, sequenceLength, data.PadId, student.Device);
+                using var capture = new AttentionCapture();
+                student.ForwardHidden(ids, capture: capture);
+                foreach (var (layer, (s, t)) in capture.TransferPairs)
                 {
-                    int layer = int.Parse(key["mse.layer".Length..]);
-                    sums[layer] = sums.GetValueOrDefault(layer) + value / chunks;
+                    var teacher = t.to(ScalarType.Float64);
+                    double error = (s.to(ScalarType.Float64) - teacher).pow(Scalars.Two).sum().item<double>(), energy = teacher.pow(Scalars.Two).sum().item<double>();
+                    var (e0, t0, n0) = sums.GetValueOrDefault(layer);
+                    sums[layer] = (e0 + error, t0 + energy, n0 + teacher.numel());
                 }
             }
         }
@@ -44,6 +60,24 @@ public static class AttentionTransferError
         {
             for (int i = 0; i < layers.Count; i++) layers[i].Mode = modes[i];
         }
-        return sums;
+        return sums.Select(kv => new LayerTransferError(kv.Key, kv.Value.SquaredError / kv.Value.Values, kv.Value.SquaredError / kv.Value.TeacherEnergy)).ToList();
     }
+
+    /// <summary>One row per layer: each model's MSE and relative error (%).</summary>
+    public static DataFrame Table(IReadOnlyList<(string Name, IReadOnlyList<LayerTransferError> Errors)> models)
+    {
+        var layers = models.SelectMany(m => m.Errors.Select(e => e.Layer)).Distinct().Order().ToList();
+        var columns = new List<DataFrameColumn> { new Int32DataFrameColumn("layer", layers) };
+        foreach (var (name, errors) in models)
+        {
+            columns.Add(new DoubleDataFrameColumn($"{name}: mse", layers.Select(l => errors.FirstOrDefault(e => e.Layer == l)?.Mse)));
+            columns.Add(new DoubleDataFrameColumn($"{name}: relative %", layers.Select(l => errors.FirstOrDefault(e => e.Layer == l)?.RelativeError * 100)));
+        }
+        return new DataFrame(columns);
+    }
+
+    /// <summary>Relative error per layer, one line per model (log scale).</summary>
+    public static Plot RelativeByLayer(IReadOnlyList<(string Name, IReadOnlyList<LayerTransferError> Errors)> models) =>
+        Charts.Lines(models.Select(m => (m.Name, m.Errors.Select(e => (double)e.Layer).ToArray(), m.Errors.Select(e => e.RelativeError).ToArray())),
+            "attention-transfer relative error per layer (held-out text)", "layer", "Σ(student − teacher)² / Σ teacher² (log scale)", logY: true);
 }

@@ -22,6 +22,14 @@ public sealed record CheckpointState
     public int BadEvals { get; init; }
     /// <summary>Best eval loss of this stage so far.</summary>
     public double BestEvalLoss { get; init; } = double.PositiveInfinity;
+    /// <summary>Evaluations in a row that have not improved the eval loss (for early stopping).</summary>
+    public int StaleEvals { get; init; }
+    /// <summary>True when the stage ended early on a plateau of the eval loss, so resuming does not continue it.</summary>
+    public bool StoppedEarly { get; init; }
+    /// <summary>Selection by reach: the reach and eval loss of the best checkpoint so far (reach −1 before any).</summary>
+    public double BestReach { get; init; } = -1;
+    /// <inheritdoc cref="BestReach"/>
+    public double BestReachEvalLoss { get; init; } = double.PositiveInfinity;
     /// <summary>Whether LoRA adapters exist in the model (stage 2 with LoRA).</summary>
     public bool HasLora { get; init; }
     /// <summary>Names of the trainable tensors stored (their optimizer moments are stored too).</summary>
@@ -35,6 +43,10 @@ public sealed record CheckpointState
     public JsonObject Options { get; init; } = new();
     /// <summary>The teacher the student was distilled from.</summary>
     public TeacherIdentity Teacher { get; init; } = new("", "");
+    /// <summary>Training wall time so far, summed over every command that ran this training (seconds).</summary>
+    public double ElapsedSeconds { get; init; }
+    /// <summary>The command lines that ran this training so far, the first one and each one that resumed it.</summary>
+    public string[] Commands { get; init; } = Array.Empty<string>();
 }
 
 /// <summary>
@@ -60,13 +72,20 @@ public static class Checkpoint
     public static (CheckpointState State, Dictionary<string, Tensor> Tensors) Load(string path)
     {
         var file = SafetensorsFile.Open(path);
-        if (!file.Metadata.TryGetValue(MetadataKey, out var json))
-            throw new LawcatException($"{path}: not a LAWCAT checkpoint (no '{MetadataKey}' metadata).");
-        CheckpointState state;
-        try { state = JsonSerializer.Deserialize<CheckpointState>(json, OptionsIO.Json)!; }
-        catch (JsonException e) { throw new LawcatException($"{path}: corrupt checkpoint metadata: {e.Message}"); }
+        var state = StateOf(file);
         var missing = state.Trainable.Concat(state.Frozen).Where(n => !file.Entries.ContainsKey(n)).ToList();
         if (missing.Count > 0) throw new LawcatException($"{path}: checkpoint lists {missing.Count} tensors it does not hold, e.g. {missing[0]}.");
         return (state, file.ReadAll());
+    }
+
+    /// <summary>Reads only a checkpoint's state (its header), not its tensors.</summary>
+    public static CheckpointState ReadState(string path) => StateOf(SafetensorsFile.Open(path));
+
+    static CheckpointState StateOf(SafetensorsFile file)
+    {
+        if (!file.Metadata.TryGetValue(MetadataKey, out var json))
+            throw new LawcatException($"{file.Path}: not a LAWCAT checkpoint (no '{MetadataKey}' metadata).");
+        try { return JsonSerializer.Deserialize<CheckpointState>(json, OptionsIO.Json)!; }
+        catch (JsonException e) { throw new LawcatException($"{file.Path}: corrupt checkpoint metadata: {e.Message}"); }
     }
 }

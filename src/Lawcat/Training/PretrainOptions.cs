@@ -5,7 +5,8 @@ namespace Lawcat.Training;
 /// <summary>
 /// A from-scratch training run of a small Llama on public-domain text mixed with passkey-retrieval samples. The
 /// defaults made the embedded tiny teacher (data/tiny-teacher): a 4-layer, 256-wide byte-level Llama trained on
-/// 1,024-byte sequences.
+/// 4,096-byte sequences, four times the main job's distillation length, so that the student can be compared with its
+/// teacher both inside and past the teacher's context.
 /// </summary>
 public sealed record PretrainOptions
 {
@@ -24,7 +25,7 @@ public sealed record PretrainOptions
     /// <summary>Training files (.txt/.jsonl); empty = the bundled public-domain books.</summary>
     public string[] Files { get; init; } = Array.Empty<string>();
     /// <summary>Tokens per training sequence.</summary>
-    public int SequenceLength { get; init; } = 1024;
+    public int SequenceLength { get; init; } = 4096;
     /// <summary>Share of sequences that are synthetic passkey-retrieval samples.</summary>
     public double PasskeyRatio { get; init; } = 0.5;
     /// <summary>Held-out text chunks for the eval loss.</summary>
@@ -32,7 +33,7 @@ public sealed record PretrainOptions
     /// <summary>Optimization.</summary>
     public StageOptions Train { get; init; } = new()
     {
-        Steps = 3000, BatchSize = 32, GradientAccumulation = 1, LearningRate = 2e-3, WeightDecay = 0.1,
+        Steps = 5600, BatchSize = 8, GradientAccumulation = 1, LearningRate = 2e-3, WeightDecay = 0.1,
         Schedule = ScheduleKind.Cosine, WarmupSteps = 200, EvalEvery = 500, MaxGradNorm = 1.0,
     };
     /// <summary>Passkey samples scored at the end, at the training length.</summary>
@@ -44,7 +45,7 @@ public sealed record PretrainOptions
     /// <summary>Seed of initialization, data order and synthetic samples.</summary>
     public int Seed { get; init; }
     /// <summary>Checkpoint interval in updates.</summary>
-    public int CheckpointEvery { get; init; } = 500;
+    public int CheckpointEvery { get; init; } = 1000;
 
     /// <summary>The architecture these options describe, for a byte-level vocabulary of <paramref name="vocab"/> ids.</summary>
     public LlamaConfig ModelConfig(int vocab, int bos, int eos) => new()

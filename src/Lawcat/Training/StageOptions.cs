@@ -23,4 +23,9 @@ public record StageOptions
     public double MaxGradNorm { get; init; } = 1.0;
     /// <summary>Evaluate on the held-out chunks every this many updates (and at the end).</summary>
     public int EvalEvery { get; init; } = 100;
+    /// <summary>
+    /// End the stage early once this many evaluations in a row have not improved the held-out loss (0 = run every
+    /// update): with the plateau schedule, a stage runs until the loss has plateaued even at the reduced rates.
+    /// </summary>
+    public int EarlyStopPatience { get; init; }
 }

@@ -10,12 +10,14 @@ namespace Lawcat.Training;
 /// <param name="LastLoss">Training loss of the last update.</param>
 /// <param name="BestEvalLoss">Best eval loss.</param>
 /// <param name="Interrupted">True when stopped early by cancellation (a checkpoint was written).</param>
-public sealed record StageResult(long Steps, double LastLoss, double BestEvalLoss, bool Interrupted);
+/// <param name="StoppedEarly">True when the stage ended before its last update because the eval loss had plateaued.</param>
+public sealed record StageResult(long Steps, double LastLoss, double BestEvalLoss, bool Interrupted, bool StoppedEarly = false);
 
 /// <summary>
 /// The update loop shared by pretraining and both distillation stages: gradient accumulation, clipping, AdamW,
-/// schedule, periodic evaluation with a best checkpoint, periodic last checkpoints, JSON-lines metrics, progress
-/// reports, divergence checks and graceful cancellation. Every piece of state it changes is in the checkpoint.
+/// schedule, periodic evaluation with a best checkpoint (by eval loss or by reach), early stopping on a plateau,
+/// periodic last checkpoints, JSON-lines metrics, progress reports, divergence checks and graceful cancellation.
+/// Every piece of state it changes is in the checkpoint.
 /// </summary>
 public sealed class StageTrainer
 {
@@ -33,10 +35,12 @@ public sealed class StageTrainer
     public required BatchStream Data { get; init; }
     /// <summary>Device batches go to.</summary>
     public required Device Device { get; init; }
-    /// <summary>Loss of one batch (ids, mask) → loss; called with the update index and micro-batch index set beforehand.</summary>
-    public required Func<Tensor, Tensor, BatchLoss> Loss { get; init; }
-    /// <summary>Mean loss over the held-out chunks (no gradients).</summary>
-    public required Func<double> Evaluate { get; init; }
+    /// <summary>Loss of one batch; called after <see cref="BeforeMicroBatch"/>.</summary>
+    public required Func<TrainingBatch, BatchLoss> Loss { get; init; }
+    /// <summary>The periodic evaluation (no gradients): held-out loss, and reach where measured.</summary>
+    public required Func<EvalScore> Evaluate { get; init; }
+    /// <summary>What makes an evaluation the best so far (the "best" checkpoint); reach needs <see cref="Evaluate"/> to measure it.</summary>
+    public CheckpointSelection Selection { get; init; } = CheckpointSelection.EvalLoss;
     /// <summary>Writes a checkpoint of the given kind ("last" or "best") with the given state.</summary>
     public required Action<string, CheckpointState> SaveCheckpoint { get; init; }
     /// <summary>Checkpoint interval in updates.</summary>
@@ -49,10 +53,19 @@ public sealed class StageTrainer
     public IProgress<TrainingProgress>? Progress { get; init; }
     /// <summary>Template of the checkpoint state; step, data position and schedule fields are filled in.</summary>
     public required CheckpointState StateTemplate { get; init; }
+    /// <summary>The checkpoint this stage resumes from, whose early-stopping and selection state carries on (null: a fresh start).</summary>
+    public CheckpointState? Resumed { get; init; }
 
-    /// <summary>Runs from update <paramref name="startStep"/> to <see cref="StageOptions.Steps"/>.</summary>
+    int _staleEvals;
+    bool _stoppedEarly;
+    double _bestReach = -1, _bestReachEvalLoss = double.PositiveInfinity;
+
+    /// <summary>Runs from update <paramref name="startStep"/> to <see cref="StageOptions.Steps"/>, or to a plateau of the eval loss.</summary>
     public StageResult Run(long startStep, CancellationToken cancel)
     {
+        if (Resumed is not null)
+            (_staleEvals, _stoppedEarly, _bestReach, _bestReachEvalLoss) = (Resumed.StaleEvals, Resumed.StoppedEarly, Resumed.BestReach, Resumed.BestReachEvalLoss);
+        if (_stoppedEarly) return new StageResult(startStep, double.NaN, Schedule.BestEvalLoss, false, true);
         var clock = Stopwatch.StartNew();
         double lastLoss = double.NaN;
         double? lastEval = null;
@@ -78,18 +91,37 @@ public sealed class StageTrainer
             bool last = step + 1 == Options.Steps;
             if ((step + 1) % Options.EvalEvery == 0 || last)
             {
-                double eval = Evaluate();
-                lastEval = eval;
-                bool best = Schedule.ReportEval(eval);
-                Metrics?.Write(new JsonObject { ["stage"] = Stage, ["step"] = step + 1, ["eval_loss"] = eval, ["best"] = best });
-                if (best) SaveCheckpoint("best", State(step + 1));
+                var eval = Evaluate();
+                lastEval = eval.Loss;
+                if (EvaluationIsBest(eval, step + 1)) SaveCheckpoint("best", State(step + 1));
+                _stoppedEarly = !last && Options.EarlyStopPatience > 0 && _staleEvals >= Options.EarlyStopPatience;
             }
-            if ((step + 1) % CheckpointEvery == 0 || last) SaveCheckpoint("last", State(step + 1));
+            if ((step + 1) % CheckpointEvery == 0 || last || _stoppedEarly) SaveCheckpoint("last", State(step + 1));
             var done = step + 1 - startStep;
             var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / done * (Options.Steps - step - 1));
             Progress?.Report(new TrainingProgress(Name, step + 1, Options.Steps, loss, lastEval, tps, clock.Elapsed, eta));
+            if (_stoppedEarly) return new StageResult(step + 1, lastLoss, Schedule.BestEvalLoss, false, true);
         }
         return new StageResult(Options.Steps, lastLoss, Schedule.BestEvalLoss, false);
+    }
+
+    /// <summary>Reports the evaluation to the schedule and the metrics; true when it makes a new best checkpoint.</summary>
+    bool EvaluationIsBest(EvalScore eval, long step)
+    {
+        bool improved = Schedule.ReportEval(eval.Loss);
+        _staleEvals = improved ? 0 : _staleEvals + 1;
+        bool best = improved;
+        if (Selection == CheckpointSelection.Reach)
+        {
+            double reach = eval.Reach ?? throw new InvalidOperationException("selection by reach needs an evaluation that measures reach");
+            best = reach > _bestReach || (reach == _bestReach && eval.Loss < _bestReachEvalLoss);
+            if (best) (_bestReach, _bestReachEvalLoss) = (reach, eval.Loss);
+        }
+        var record = new JsonObject { ["stage"] = Stage, ["step"] = step, ["eval_loss"] = eval.Loss, ["best"] = best };
+        if (eval.Reach is double r) record["reach"] = r;
+        foreach (var (k, v) in eval.Parts ?? new Dictionary<string, double>()) record[k] = v;
+        Metrics?.Write(record);
+        return best;
     }
 
     (double Loss, Dictionary<string, double> Parts, long Tokens) Accumulate(long step)
@@ -102,8 +134,8 @@ public sealed class StageTrainer
         {
             using var scope = NewDisposeScope();
             BeforeMicroBatch?.Invoke(step, micro);
-            var (ids, mask) = Data.Next(Options.BatchSize, Device);
-            var batch = Loss(ids, mask);
+            var next = Data.Next(Options.BatchSize, Device);
+            var batch = Loss(next);
             double value = batch.Loss.item<float>();
             foreach (var (k, v) in batch.Parts)
             {
@@ -113,7 +145,7 @@ public sealed class StageTrainer
             if (!double.IsFinite(value)) throw Diverged(step, "loss", value);
             batch.Loss.Over(accum).backward();
             total += value / accum;
-            tokens += mask.sum().item<long>();
+            tokens += next.Mask.sum().item<long>();
         }
         return (total, parts, tokens);
     }
@@ -130,5 +162,9 @@ public sealed class StageTrainer
         PlateauFactor = Schedule.PlateauFactor,
         BadEvals = Schedule.BadEvals,
         BestEvalLoss = Schedule.BestEvalLoss,
+        StaleEvals = _staleEvals,
+        StoppedEarly = _stoppedEarly,
+        BestReach = _bestReach,
+        BestReachEvalLoss = _bestReachEvalLoss,
     };
 }

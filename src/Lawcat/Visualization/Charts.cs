@@ -83,7 +83,7 @@ public static class Charts
             s.LegendText = name;
             s.MarkerSize = 7;
         }
-        if (logY) UseLogTicks(plt.Axes.Left);
+        if (logY) UseLogTicks(plt.Axes.Left, series.SelectMany(s => s.Y));
         var xs = series.SelectMany(s => s.X).Distinct().Order().ToArray();
         if (!logX && xs.Length is > 0 and <= 24 && xs.All(x => x == Math.Round(x)))   // layer indices and the like: one tick each
             plt.Axes.Bottom.SetTicks(xs, xs.Select(x => x.ToString("0", System.Globalization.CultureInfo.InvariantCulture)).ToArray());
@@ -95,8 +95,32 @@ public static class Charts
         plt.Title(title);
         plt.Axes.Bottom.Label.Text = xLabel;
         plt.Axes.Left.Label.Text = yLabel;
-        if (series.Count > 3) plt.ShowLegend(Edge.Right);   // many lines: keep the legend off the data
-        else plt.ShowLegend();
+        plt.ShowLegend(Edge.Right);   // beside the data: inside, it covers the points in a corner (e.g. accuracy 0 at the longest length)
+        return plt;
+    }
+
+    /// <summary>
+    /// One stage of one run: its training loss at every update and its held-out loss where it was measured, against the
+    /// update, on a log10 y axis when <paramref name="logY"/> (stage-1 losses fall by orders of magnitude).
+    /// </summary>
+    /// <param name="records">The run's metrics records (metrics.jsonl).</param>
+    /// <param name="stage">The stage number the records carry (0 for a run without stages, e.g. pretraining).</param>
+    /// <param name="title">Plot title.</param>
+    /// <param name="logY">Log10 y axis.</param>
+    public static Plot StageCurves(IReadOnlyList<JsonObject> records, int stage, string title, bool logY)
+    {
+        (double[] X, double[] Y) Points(string key)
+        {
+            var points = records.Where(r => r[key] is not null && (r["stage"]?.GetValue<int>() ?? 0) == stage).ToList();
+            return (points.Select(r => r["step"]!.GetValue<double>()).ToArray(), points.Select(r => r[key]!.GetValue<double>()).ToArray());
+        }
+        var training = Points("loss");
+        var heldOut = Points("eval_loss");
+        var series = new List<(string, double[], double[])> { ("training loss", training.X, training.Y) };
+        if (heldOut.X.Length > 0) series.Add(("held-out loss", heldOut.X, heldOut.Y));
+        var plt = Lines(series, title, "update", "loss" + (logY ? " (log scale)" : ""), logY: logY);
+        var lines = plt.GetPlottables().OfType<ScottPlot.Plottables.Scatter>().ToList();
+        if (training.X.Length > 1) lines[0].MarkerSize = 0;   // one point per update: the line is the data
         return plt;
     }
 
@@ -146,27 +170,105 @@ public static class Charts
         return data.ToArray();
     }
 
-    /// <summary>Labels a log10 axis with the values themselves (1e-3, 0.01, 0.1, 1, ...).</summary>
-    static void UseLogTicks(ScottPlot.IAxis axis)
+    /// <summary>
+    /// Labels a log10 axis with round values inside the data's range: powers of ten when the data span several, else
+    /// 1-2-5 or 1…9 times a power of ten, else evenly spaced round values (a short run's losses may differ by a few percent),
+    /// so the axis always carries at least two numbers.
+    /// </summary>
+    static void UseLogTicks(ScottPlot.IAxis axis, IEnumerable<double> values)
     {
-        axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
-        {
-            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-            IntegerTicksOnly = true,
-            LabelFormatter = y => Math.Pow(10, y).ToString("G3", System.Globalization.CultureInfo.InvariantCulture),
-        };
+        var positive = values.Where(v => v > 0 && double.IsFinite(v)).ToList();
+        if (positive.Count == 0) return;
+        double min = positive.Min(), max = positive.Max();
+        if (max <= min * 1.0001) (min, max) = (min * 0.9, max * 1.1);
+        var ticks = LogTickValues(min, max);
+        axis.SetTicks(ticks.Select(t => Math.Log10(t.Value)).ToArray(), ticks.Select(t => t.Label).ToArray());
     }
 
-    /// <summary>Accuracy (%) against prompt length, one line per model (and task when there are several).</summary>
-    public static Plot AccuracyByLength(IReadOnlyList<EvalResult> results, string title)
+    /// <summary>Round values from <paramref name="min"/> to <paramref name="max"/> for a log axis (see <see cref="UseLogTicks"/>).</summary>
+    static List<(double Value, string Label)> LogTickValues(double min, double max)
     {
-        bool manyTasks = results.Select(r => r.Task).Distinct().Count() > 1;
-        var series = results.GroupBy(r => (r.Model, r.Task)).Select(g =>
+        int low = (int)Math.Floor(Math.Log10(min)), high = (int)Math.Ceiling(Math.Log10(max));
+        foreach (var mantissas in new[] { new[] { 1.0 }, new[] { 1.0, 2, 5 }, new[] { 1.0, 2, 3, 4, 5, 6, 7, 8, 9 } })
         {
-            var points = g.GroupBy(r => r.TargetLength).OrderBy(p => p.Key).ToList();
-            return (manyTasks ? $"{g.Key.Model} {g.Key.Task}" : g.Key.Model, points.Select(p => (double)p.Key).ToArray(), points.Select(p => p.Average(r => r.Score) * 100).ToArray());
-        });
-        var plt = Lines(series, title, "prompt length (tokens)", "accuracy (%)", logX: true);
+            var ticks = Enumerable.Range(low, high - low + 1).SelectMany(k => mantissas.Select(m => m * Math.Pow(10, k)))
+                .Where(v => v >= min * 0.9999 && v <= max * 1.0001).ToList();
+            if (ticks.Count >= 3) return ticks.Select(v => (v, Number(v))).ToList();
+        }
+        // Steps of 1, 2, 2.5 or 5 times a power of ten, at most twice a fifth of the range: at least two ticks.
+        double raw = (max - min) / 5, unit = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        double step = new[] { 1.0, 2, 2.5, 5, 10 }.Select(m => m * unit).First(v => v >= raw * 0.999);
+        int decimals = Math.Max(0, -(int)Math.Floor(Math.Log10(step) + 1e-9) + (Math.Abs(step / unit - 2.5) < 1e-9 ? 1 : 0));
+        var even = new List<(double, string)>();
+        for (long i = (long)Math.Ceiling(min / step); i * step <= max * 1.0001; i++)
+            even.Add((i * step, (i * step).ToString("F" + decimals, System.Globalization.CultureInfo.InvariantCulture)));
+        return even;
+    }
+
+    /// <summary>An axis number: plain digits from 0.001 to 99,999 (3 significant), else scientific.</summary>
+    static string Number(double v)
+    {
+        if (v == 0) return "0";
+        if (Math.Abs(v) is < 1e-3 or >= 1e5) return v.ToString("0.##E+0", System.Globalization.CultureInfo.InvariantCulture);
+        double unit = Math.Pow(10, Math.Floor(Math.Log10(Math.Abs(v))) - 2);
+        return (Math.Round(v / unit) * unit).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Lines with markers as <see cref="Lines"/> draws them, each point with an error bar from
+    /// <see cref="IntervalSeries.Low"/> to <see cref="IntervalSeries.High"/> in its line's colour.
+    /// </summary>
+    public static Plot LinesWithIntervals(IReadOnlyList<IntervalSeries> series, string title, string xLabel, string yLabel, bool logX = false)
+    {
+        var plt = Lines(series.Select(s => (s.Name, s.X, s.Y)), title, xLabel, yLabel, logX);
+        var lines = plt.GetPlottables().OfType<ScottPlot.Plottables.Scatter>().ToList();
+        for (int i = 0; i < lines.Count; i++)
+        {
+            var points = lines[i].Data.GetScatterPoints();
+            var (ys, low, high) = (series[i].Y, series[i].Low, series[i].High);
+            var bars = plt.Add.ErrorBar(points.Select(p => p.X).ToArray(), ys, new double[ys.Length]);
+            bars.YErrorNegative = ys.Zip(low, (y, l) => y - l).ToArray();
+            bars.YErrorPositive = ys.Zip(high, (y, h) => h - y).ToArray();
+            bars.Color = lines[i].Color;
+        }
+        return plt;
+    }
+
+    /// <summary>
+    /// Accuracy (%) against prompt length, one line per model (and task when there are several), each point with its
+    /// Wilson 95% interval; the legend gives each line's samples per point.
+    /// </summary>
+    public static Plot AccuracyByLength(IReadOnlyList<EvalResult> results, string title) =>
+        Accuracy(AccuracyTable.ByLength(results), title + " (95% Wilson intervals)", "prompt length (tokens)", r => r.Order, logX: true);
+
+    /// <summary>
+    /// Accuracy (%) by needle-distance bin (prompt tokens after the needle), one line per model and task, each point with
+    /// its Wilson 95% interval, at the bin's upper edge on a log axis.
+    /// </summary>
+    public static Plot AccuracyByDistance(IReadOnlyList<EvalResult> results, string title)
+    {
+        var withNeedle = results.Where(r => r.NeedleDistance is not null).ToList();
+        var edges = withNeedle.Count == 0 ? new List<DistanceBin>()
+            : DistanceBins.For(withNeedle.Select(r => r.TargetLength), withNeedle.Max(r => r.NeedleDistance!.Value)).ToList();
+        return Accuracy(AccuracyTable.ByDistance(results), title + " (95% Wilson intervals)", "needle distance: tokens after the needle (bin's upper edge)",
+            r => edges.First(b => b.Low == r.Order).High, logX: true);
+    }
+
+    static Plot Accuracy(IReadOnlyList<AccuracyRow> rows, string title, string xLabel, Func<AccuracyRow, double> x, bool logX)
+    {
+        bool manyTasks = rows.Select(r => r.Task).Distinct().Count() > 1;
+        var series = rows.SelectMany(r => r.Models.Select(m => (Row: r, m.Model, m.Accuracy)))
+            .GroupBy(c => (c.Model, c.Row.Task))
+            .Select(g =>
+            {
+                var points = g.OrderBy(c => x(c.Row)).ToList();
+                var counts = points.Select(c => c.Accuracy.Trials).Distinct().Order().ToList();
+                var n = counts.Count == 1 ? $"n={counts[0]}" : $"n={counts[0]}–{counts[^1]}";
+                return new IntervalSeries($"{(manyTasks ? $"{g.Key.Model} {g.Key.Task}" : g.Key.Model)} ({n})",
+                    points.Select(c => x(c.Row)).ToArray(), points.Select(c => c.Accuracy.Rate * 100).ToArray(),
+                    points.Select(c => c.Accuracy.Wilson95.Low * 100).ToArray(), points.Select(c => c.Accuracy.Wilson95.High * 100).ToArray());
+            }).ToList();
+        var plt = LinesWithIntervals(series, title, xLabel, "accuracy (%)", logX);
         plt.Axes.SetLimitsY(-5, 105);
         return plt;
     }
@@ -203,7 +305,9 @@ public static class Charts
     public static string Save(Plot plot, string path, int width = 640, int height = 420)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllBytes(path, Png(plot, width, height));
+        var temporary = path + ".tmp";
+        File.WriteAllBytes(temporary, Png(plot, width, height));
+        File.Move(temporary, path, overwrite: true);
         return path;
     }
 
@@ -220,19 +324,42 @@ public static class Charts
     }
 }
 
+/// <summary>One line of <see cref="Charts.LinesWithIntervals"/>: points and the interval around each.</summary>
+/// <param name="Name">Legend text.</param>
+/// <param name="X">x values.</param>
+/// <param name="Y">y values.</param>
+/// <param name="Low">Lower end of each point's interval.</param>
+/// <param name="High">Upper end of each point's interval.</param>
+public sealed record IntervalSeries(string Name, double[] X, double[] Y, double[] Low, double[] High);
+
 /// <summary>The standard plots of an evaluation run.</summary>
 public static class EvalPlots
 {
     /// <summary>
-    /// Writes accuracy-vs-length and, when the samples sit on a depth grid, one depth × length heatmap per model and
-    /// task into <paramref name="dir"/>.
+    /// Writes accuracy by length, accuracy by needle distance (when samples have a needle) and, when the samples sit on
+    /// a depth grid, one depth × length heatmap per model and task into <paramref name="dir"/>.
     /// </summary>
     public static List<string> Save(IReadOnlyList<EvalResult> results, string dir, string name, bool depthGrid)
     {
         var files = new List<string> { Charts.Save(Charts.AccuracyByLength(results, $"{name}: accuracy by length"), Path.Combine(dir, $"{name}-accuracy.png")) };
+        if (results.Any(r => r.NeedleDistance is not null))
+            files.Add(Charts.Save(Charts.AccuracyByDistance(results, $"{name}: accuracy by needle distance"), Path.Combine(dir, $"{name}-distance.png")));
         if (depthGrid)
             foreach (var g in results.GroupBy(r => (r.Model, r.Task)))
                 files.Add(Charts.Save(Charts.DepthLengthHeatmap(g.ToList(), $"{g.Key.Task}: {g.Key.Model}"), Path.Combine(dir, $"{name}-{g.Key.Task}-{g.Key.Model}-heatmap.png")));
         return files;
+    }
+
+    /// <summary>
+    /// True when the samples sit on a depth grid, as <c>--depths N</c> puts them: at least two depths and two lengths, and
+    /// every length has the same depths with the same number of samples each. Depths drawn at random per sample do not,
+    /// so they get no heatmap (it would be a scatter of single samples).
+    /// </summary>
+    public static bool OnDepthGrid(IReadOnlyList<EvalResult> results)
+    {
+        if (results.Count == 0 || results.Any(r => r.Depth is null)) return false;
+        var cells = results.GroupBy(r => (r.TargetLength, Depth: Math.Round(r.Depth!.Value, 3))).ToList();
+        int depths = cells.Select(c => c.Key.Depth).Distinct().Count(), lengths = cells.Select(c => c.Key.TargetLength).Distinct().Count();
+        return depths > 1 && lengths > 1 && cells.Count == depths * lengths && cells.Select(c => c.Count()).Distinct().Count() == 1;
     }
 }

@@ -23,7 +23,9 @@ public static class HtmlReport
     public static string Write(string runDir, string? path = null)
     {
         path ??= Path.Combine(runDir, "report.html");
-        File.WriteAllText(path, Build(runDir));
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, Build(runDir));
+        File.Move(temporary, path, overwrite: true);
         return path;
     }
 
@@ -72,21 +74,22 @@ public static class HtmlReport
                         $"<td>{Number(evals.Count > 0 ? evals.Min() : null)}</td></tr>\n");
         }
         body.Append("</table>\n");
-        var run = new[] { ("train", records) };
-        foreach (var stage in stages)
-        {
-            body.Append(Image(Charts.RunCurves(run, stage.Key, "loss", $"stage {stage.Key}: training loss", logY: stage.Key == 1)));
-            if (stage.Any(r => r["eval_loss"] is not null))
-                body.Append(Image(Charts.RunCurves(run, stage.Key, "eval_loss", $"stage {stage.Key}: held-out loss", logY: stage.Key == 1)));
-        }
+        foreach (var stage in TrainingFigures.Stages(records))
+            body.Append(Image(Charts.StageCurves(records, stage, TrainingFigures.Title(stage), TrainingFigures.LogScale(stage))));
     }
 
     static void Evaluation(StringBuilder body, string name, List<EvalResult> results)
     {
         body.Append($"<h2>Evaluation: {Encode(name)}</h2>\n").Append(Tables.Html(EvalReport.Summary(results))).Append('\n');
+        body.Append($"<p>{Encode(AccuracyTable.Legend)}.</p>\n");
         body.Append(Image(Charts.AccuracyByLength(results, $"{name}: accuracy by length")));
+        if (results.Any(r => r.NeedleDistance is not null))
+        {
+            body.Append("<h3>By needle distance (prompt tokens after the needle)</h3>\n").Append(Tables.Html(EvalReport.DistanceSummary(results))).Append('\n');
+            body.Append(Image(Charts.AccuracyByDistance(results, $"{name}: accuracy by needle distance")));
+        }
         foreach (var cell in results.GroupBy(r => (r.Model, r.Task)))
-            if (cell.Where(r => r.Depth is not null).Select(r => Math.Round(r.Depth!.Value, 3)).Distinct().Count() > 1 && cell.Select(r => r.TargetLength).Distinct().Count() > 1)
+            if (EvalPlots.OnDepthGrid(cell.ToList()))
                 body.Append(Image(Charts.DepthLengthHeatmap(cell.ToList(), $"{cell.Key.Task}: {cell.Key.Model}")));
     }
 

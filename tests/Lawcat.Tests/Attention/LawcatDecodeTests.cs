@@ -17,6 +17,7 @@ public class LawcatDecodeTests
         new object[] { "conv on v, rope, elu", new LawcatOptions { ConvOnValue = true, RopeOnLinearPath = true, FeatureMap = FeatureMapKind.EluPlusOne } },
         new object[] { "window 4, scalar gate", new LawcatOptions { WindowSize = 4, Gate = GateKind.ScalarPerHead } },
         new object[] { "rmsnorm, full-rank gate, chunk 16", new LawcatOptions { Normalization = NormalizationKind.OutputRmsNorm, Gate = GateKind.FullRankPerDim, ChunkSize = 16 } },
+        new object[] { "gate memory bound 16", new LawcatOptions { MaxGateMemory = 16 } },
     };
 
     static Tensor Stepwise(LlamaModel model, Tensor ids, Tensor? mask, int prefill)

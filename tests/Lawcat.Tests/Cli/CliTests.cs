@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Lawcat.Evaluation;
 using Lawcat.IO;
 using Lawcat.Llama;
 
@@ -110,12 +111,21 @@ public class CliTests
         var r = Lawcat("eval", "passkey", "--lengths", "256", "--samples", "2", "--out", outDir);
         Assert.True(r.Code == 0, r.Output);
         Assert.Contains("passkey: accuracy (%)", r.Output);
-        Assert.Matches("passkey +│ 256 +│ [0-9.]+ +│ 2 ", r.Output);
+        Assert.Matches(@"passkey +│ 256 +│ [0-9.]+ \[[0-9.]+, [0-9.]+\] +│ 2 ", r.Output);
+        Assert.Contains("by needle distance", r.Output);
+        Assert.Contains("Wilson 95% interval", r.Output);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "passkey-summary.json")));
+        var cell = summary.RootElement.GetProperty("by_length")[0].GetProperty("models")[0];
+        Assert.Equal(2, cell.GetProperty("n").GetInt32());
+        Assert.InRange(cell.GetProperty("wilson95_low").GetDouble(), 0, cell.GetProperty("accuracy").GetDouble());
         var csv = File.ReadAllLines(Path.Combine(outDir, "passkey.csv"));
         Assert.Equal(3, csv.Length);   // header and one row per sample
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "passkey.json")));
         Assert.Equal(2, json.RootElement.GetArrayLength());
         Assert.All(json.RootElement.EnumerateArray(), e => Assert.Equal("teacher", e.GetProperty("model").GetString()));
+        foreach (var file in new[] { "passkey-accuracy.png", "report.html" })
+            Assert.Contains(Path.Combine(outDir, file), r.Output);
+        Assert.Contains("<h2>Evaluation: passkey</h2>", File.ReadAllText(Path.Combine(outDir, "report.html")));
     }
 
     [Fact]
@@ -142,10 +152,18 @@ public class CliTests
         var text = Path.Combine(dir, "text.txt");
         File.WriteAllLines(text, Enumerable.Range(0, 200).Select(i => $"Line {i}: the cat sat on the mat and looked at the bird."));
         var model = Path.Combine(dir, "model");
-        var r = Lawcat("pretrain", "--out", model, "--device", "cpu", "--set", $"files={JsonSerializer.Serialize(new[] { text })}",
+        // The time limit is up before the first update: a checkpoint at update 0, then --resume trains the rest.
+        var r = Lawcat("pretrain", "--out", model, "--device", "cpu", "--time-limit", "0.001", "--set", $"files={JsonSerializer.Serialize(new[] { text })}",
             "--set", "train.steps=2", "--set", "train.batch_size=2", "--set", "train.warmup_steps=1", "--set", "train.eval_every=2",
             "--set", "hidden_size=32", "--set", "intermediate_size=64", "--set", "layers=1", "--set", "heads=2", "--set", "kv_heads=1",
             "--set", "sequence_length=256", "--set", "eval_chunks=2", "--set", "passkey_eval_samples=1");
+        Assert.True(r.Code == 0, r.Output);
+        var said = System.Text.RegularExpressions.Regex.Replace(r.Output, @"\s+", " ");   // lines wrap at the console width
+        Assert.Contains("stopped at update 0 of 2 (time limit)", said);
+        Assert.Contains($"lawcatpretrain--resume{model}", said.Replace(" ", ""));   // a long path may wrap anywhere
+        Assert.Contains("passkey_ratio 0.5 ignored: 256-token sequences cannot hold a passkey sample", said);
+        AssertUserError(Lawcat("pretrain", "--resume", model, "--set", "train.steps=3"), "train.steps: 2 → 3");
+        r = Lawcat("pretrain", "--resume", model);
         Assert.True(r.Code == 0, r.Output);
         Assert.Contains("model folder:", r.Output);
         Assert.True(File.Exists(Path.Combine(model, "PRETRAIN.md")));
@@ -166,6 +184,21 @@ public class CliTests
         Assert.Matches("passkey +│ 256 +│ 100.0", r.Output);
         Assert.True(File.Exists(Path.Combine(run, "passkey.csv")));
         Assert.True(File.Exists(Path.Combine(run, "checkpoints", "stage2-last.safetensors")));
+        // The run folder holds its figures and report, and the output says where.
+        foreach (var file in new[] { "stage1-loss.png", "stage2-loss.png", "passkey-accuracy.png", "report.html" })
+        {
+            Assert.True(File.Exists(Path.Combine(run, file)), $"{file} is not in the run folder");
+            Assert.Contains(Path.Combine(run, file), r.Output);
+        }
+        Assert.Matches(@"(?m)^report +\S*report\.html$", r.Output);
+
+        // eval passkey with its default seed draws the samples distill evaluated, and the models answer them alike.
+        var evalDir = Path.Combine(run, "eval");
+        var e = Lawcat("eval", "passkey", "--student", Path.Combine(run, "checkpoints", "stage2-last.safetensors"), "--lengths", "256,512", "--samples", "1", "--out", evalDir);
+        Assert.True(e.Code == 0, e.Output);
+        static string[] Samples(string folder) => EvalReport.Load(Path.Combine(folder, "passkey.json"))
+            .Select(x => $"{x.Model} {x.TargetLength} {x.ActualLength} {x.Index} {x.Answer} {x.NeedleDistance} {x.Score} {x.Output}").Order().ToArray();
+        Assert.Equal(Samples(run), Samples(evalDir));
         var export = Path.Combine(run, "exported");
         Assert.Equal(0, Lawcat("export", "--student", Path.Combine(run, "checkpoints", "stage2-last.safetensors"), "--out", export).Code);
         Assert.Equal(0, Lawcat("generate", "--model", export, "--prompt", "Once upon a time", "--max-new-tokens", "4").Code);

@@ -97,9 +97,51 @@ public class DataPipelineTests
     }
 
     [Fact]
-    public void TooLittleDataIsAClearError()
+    public void TooLittleDataNamesTheCallingCommandsOptions()
     {
-        var e = Assert.Throws<LawcatException>(() => PackedDataset.Build(Docs(2), new CharTokenizer(), 512, evalChunks: 8));
-        Assert.Contains("sequence_length", e.Message);
+        string Error(DataSizeKeys? names) => Assert.Throws<LawcatException>(() => PackedDataset.Build(Docs(2), new CharTokenizer(), 512, evalChunks: 8, names: names)).Message;
+        Assert.Contains("need at least 9 (8 held out", Error(null));
+        Assert.Contains("Add data (data.files) or lower data.sequence_length / data.eval_chunks.", Error(DataSizeKeys.Distill));
+        var pretrain = Error(DataSizeKeys.Pretrain);
+        Assert.Contains("Add data (files) or lower sequence_length / eval_chunks.", pretrain);
+        Assert.DoesNotContain("data.", pretrain);
+        var ppl = Error(DataSizeKeys.EvalPpl);
+        Assert.Contains("--seq-len / --chunks", ppl);
+        Assert.DoesNotContain("data.", ppl);
+    }
+
+    [Fact]
+    public void PasskeyTrainingSamplesHoldFillerAndTheirAnswerWithinTheSequence()
+    {
+        var tok = new CharTokenizer();
+        const int length = 512;
+        var samples = new PasskeyTrainingSamples(tok, length, seed: 4);
+        var fixedText = tok.Encode(Lawcat.Evaluation.PasskeyGenerator.Prompt(50000, 0, 0)).Count;
+        var group = Lawcat.Evaluation.PasskeyGenerator.Garbage.Length + 1;
+        Assert.Equal(fixedText + group + " 50000.".Length + 1, samples.ShortestSequence);
+        var lengths = new List<int>();
+        for (int i = 0; i < 200; i++)
+        {
+            var ids = samples.Sample(i);
+            var text = tok.Decode(ids);
+            lengths.Add(ids.Length);
+            Assert.True(ids.Length <= length, $"sample {i}: {ids.Length} tokens");
+            Assert.Equal(2, ids[^1]);
+            var key = System.Text.RegularExpressions.Regex.Match(text, "The pass key is ([0-9]+)\\.").Groups[1].Value;
+            Assert.EndsWith($"The pass key is {key}.", text);
+            int fillerChars = text.Length - $" {key}.".Length - Lawcat.Evaluation.PasskeyGenerator.Prompt(int.Parse(key), 0, 0).Length;
+            Assert.True(fillerChars >= group, $"sample {i}: {fillerChars} filler characters");
+        }
+        // Lengths spread over the whole room, not piled up at the fixed text's length.
+        Assert.True(lengths.Min() >= fixedText + group && lengths.Max() > length - 20, $"lengths {lengths.Min()}..{lengths.Max()}");
+        Assert.True(lengths.Distinct().Count() > 50);
+
+        Assert.Throws<ArgumentException>(() => new PasskeyTrainingSamples(tok, samples.ShortestSequence - 1, 4));
+        var logged = new List<string>();
+        Assert.Null(PasskeyTrainingSamples.IfTheyFit(tok, 128, 4, 0.5, "data.passkey_ratio", "data.sequence_length", logged.Add));
+        Assert.Contains("data.passkey_ratio 0.5 ignored: 128-token sequences cannot hold a passkey sample", Assert.Single(logged));
+        Assert.Contains("raise data.sequence_length", logged[0]);
+        Assert.Null(PasskeyTrainingSamples.IfTheyFit(tok, length, 4, 0, "r", "l", logged.Add));
+        Assert.NotNull(PasskeyTrainingSamples.IfTheyFit(tok, length, 4, 0.5, "r", "l", logged.Add));
     }
 }

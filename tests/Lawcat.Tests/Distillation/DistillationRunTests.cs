@@ -130,6 +130,50 @@ public class DistillationRunTests
     }
 
     [Fact]
+    public void RunsWithTheLengthLeversResumeExactlyAndEndWithTheBestReach()
+    {
+        var (teacher, data) = Fixture();
+        var options = Options(teacher, data) with
+        {
+            Lawcat = new Lawcat.Attention.LawcatOptions { MaxGateMemory = 64 },
+            Stage1 = new AttentionTransferOptions
+            {
+                Steps = 6, BatchSize = 2, GradientAccumulation = 1, EvalEvery = 3,
+                StateCoverage = new StateCoverageOptions { Ratio = 0.5, PrefixTokens = 16 },
+            },
+            Stage2 = new FineTuneOptions
+            {
+                Steps = 4, BatchSize = 2, GradientAccumulation = 1, EvalEvery = 2, Lora = new LoraOptions { Rank = 2 }, KlWeight = 0.5,
+                StateCoverage = new StateCoverageOptions { Ratio = 0.5, Start = StateStartKind.Noise }, SelectBy = CheckpointSelection.Reach,
+            },
+            ReachEval = new ReachEvalOptions { LengthMultiples = new[] { 2 }, Samples = 2 },
+        };
+        var straight = TestPaths.NewTempDir();
+        var result = new DistillationRun(options, straight).Run(CPU, resume: false);
+        Assert.EndsWith("stage2-best.safetensors", result.Checkpoint);
+        var evals = MetricsLog.Read(Path.Combine(straight, "metrics.jsonl")).Where(r => r["eval_loss"] is not null).ToList();
+        Assert.Equal(2 + 2, evals.Count);
+        Assert.All(evals, r => Assert.Equal(2, r["reach.96.n"]!.GetValue<double>()));
+        Assert.All(evals, r => Assert.InRange(r["reach"]!.GetValue<double>(), r["reach.96.lo"]!.GetValue<double>(), r["reach.96.hi"]!.GetValue<double>()));
+        Assert.Contains(evals, r => r["eval.mse.layer0"] is not null);
+
+        var broken = TestPaths.NewTempDir();
+        foreach (var stopAt in new[] { (Stage: "stage 1", Step: 4L), (Stage: "stage 2", Step: 3L) })
+        {
+            using var cts = new CancellationTokenSource();
+            var progress = new SyncProgress(p => { if (p.Stage.StartsWith(stopAt.Stage) && p.Step == stopAt.Step) cts.Cancel(); });
+            Assert.True(new DistillationRun(options, broken, progress).Run(CPU, resume: stopAt.Stage == "stage 2", cancel: cts.Token).Interrupted);
+        }
+        new DistillationRun(options, broken).Run(CPU, resume: true);
+        Assert.Equal(Losses(straight, 1), Losses(broken, 1));
+        Assert.Equal(Losses(straight, 2), Losses(broken, 2));
+        var a = Checkpoint.Load(Path.Combine(straight, "checkpoints", "stage2-best.safetensors"));
+        var b = Checkpoint.Load(Path.Combine(broken, "checkpoints", "stage2-best.safetensors"));
+        Assert.Equal(a.State.BestReach, b.State.BestReach);
+        foreach (var (name, t) in a.Tensors) Assert.True(t.eq(b.Tensors[name]).all().item<bool>(), $"{name} differs after resuming");
+    }
+
+    [Fact]
     public void ResumingWithOtherOptionsIsRefusedNamingTheDifferences()
     {
         var (teacher, data) = Fixture();

@@ -13,10 +13,9 @@ public class BabilongGeneratorTests
     const string Qa3Examples = "<example>\nJohn journeyed to the bedroom. Mary grabbed the apple. Mary went back to the bathroom. Daniel journeyed to the bedroom. Daniel moved to the garden. Mary travelled to the kitchen. Where was the apple before the kitchen?\nAnswer: Before the kitchen the apple was in the bathroom.\n</example>\n<example>\nJohn went back to the bedroom. John went back to the garden. John went back to the kitchen. Sandra took the football. Sandra travelled to the garden. Sandra journeyed to the bedroom. Where was the football before the bedroom?\nAnswer: Before the bedroom the football was in the garden.\n</example>";
     const string Qa3PostPrompt = "Always return your answer in the following format: Before the $location_1$ the $item$ was in the $location_2$. Do not write anything else after that.";
 
-    /// <summary>Bytes run about five times longer than words, so the byte tokenizer gets longer targets.</summary>
-    public static IEnumerable<object[]> TasksTokenizersLengths =>
+    public static IEnumerable<object[]> TasksTokenizersSplits =>
         from t in new[] { BabiTask.Qa2, BabiTask.Qa3 }
-        from c in new (string, int)[] { ("words", 1000), ("words", 2000), ("words", 4096), ("bytes", 4096), ("bytes", 8000) }
+        from c in new (string, int)[] { ("words", 1000), ("words", 2000), ("bytes", 4000) }
         select new object[] { t, c.Item1, c.Item2 };
 
     [Theory]
@@ -60,14 +59,32 @@ public class BabilongGeneratorTests
         Assert.True(int.Parse(s.Metadata["background_sentences"]) > 10);
     }
 
-    [Theory, MemberData(nameof(TasksTokenizersLengths))]
-    public void LengthIsWithinToleranceBelowTheTarget(BabiTask task, string tokenizer, int target)
+    [Theory, MemberData(nameof(TasksTokenizersSplits))]
+    public void TheHaystackHoldsTheSplitLessThePromptAllowanceInGpt2TokensAndTheLengthIsTheModels(BabiTask task, string tokenizer, int split)
     {
         var tok = TestTokenizerCases.Get(tokenizer);
-        var s = new BabilongGenerator(task, 4).Generate(tok, target, null, 0);
+        var s = new BabilongGenerator(task, 4).Generate(tok, split, null, 0);
+        Assert.Equal(split, s.TargetLength);
         Assert.Equal(tok.Encode(s.Prompt).Count, s.ActualLength);
-        Assert.InRange(s.ActualLength, target - BabilongGenerator.LengthTolerance, target);
-        Assert.True(s.Metadata["facts"].Split('\n').Length <= target / BabilongGenerator.TokensPerFact);
+        // BABILong: facts plus background = L - 300 GPT-2 tokens, each piece counted after a space.
+        Assert.Equal(split - 300, Gpt2Tokens.Count(" " + Context(s.Prompt)));
+        Assert.Equal(split - 300, int.Parse(s.Metadata["fact_gpt2_tokens"]) + int.Parse(s.Metadata["background_gpt2_tokens"]));
+    }
+
+    [Theory]
+    [InlineData(BabiTask.Qa2, 1000, 86), InlineData(BabiTask.Qa3, 1000, 86), InlineData(BabiTask.Qa3, 2000, 211)]
+    public void SplitsKeepQuestionsOfAtMostBabilongsLinesPerEightTokensAndZeroKeepsAll(BabiTask task, int split, int maxFacts)
+    {
+        // BABILong keeps a question when facts + question line <= (L - 300) // 8: 87 lines at 1k, 212 at 2k.
+        Assert.Equal(maxFacts, BabilongGenerator.MaxFacts(split));
+        var generator = new BabilongGenerator(task, 7);
+        var counts = Enumerable.Range(0, 60).Select(i => generator.Generate(new WordTokenizer(), split, null, i).Metadata["facts"].Split('\n').Length).ToList();
+        Assert.All(counts, c => Assert.InRange(c, 2, maxFacts));
+        if (task == BabiTask.Qa3)
+        {
+            var unfiltered = Enumerable.Range(0, 200).Max(i => generator.Generate(new WordTokenizer(), 0, null, i).Metadata["facts"].Split('\n').Length);
+            Assert.True(unfiltered > 86, $"split 0 has no filter, yet its longest of 200 qa3 questions has {unfiltered} facts");
+        }
     }
 
     [Fact]
@@ -82,11 +99,12 @@ public class BabilongGeneratorTests
         Assert.Equal(a.Answers, longer.Answers);
     }
 
-    [Fact]
-    public void ATargetTooShortForAnyStoryIsAnError()
+    [Theory]
+    [InlineData(320), InlineData(-1000)]
+    public void ASplitTooShortForBabilongsFilterIsAnError(int split)
     {
-        var e = Assert.Throws<LawcatException>(() => new BabilongGenerator(BabiTask.Qa3, 1).Generate(new ByteTokenizer(), 500, null, 0));
-        Assert.Contains("babilong_qa3", e.Message);
+        var e = Assert.Throws<LawcatException>(() => new BabilongGenerator(BabiTask.Qa3, 1).Generate(new ByteTokenizer(), split, null, 0));
+        Assert.Contains($"split {split}", e.Message);
     }
 
     [Fact]

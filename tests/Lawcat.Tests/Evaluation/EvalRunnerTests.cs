@@ -31,7 +31,7 @@ public class EvalRunnerTests
         var summary = File.ReadAllLines(Path.Combine(dir, "all-summary.csv"));
         Assert.Contains(summary, l => l.StartsWith("\"passkey\",800,100"));
         var pngs = EvalPlots.Save(results.Where(r => r.Task == EvalTask.Passkey).ToList(), dir, "passkey", depthGrid: true);
-        Assert.Equal(2, pngs.Count);
+        Assert.Equal(3, pngs.Count);   // accuracy by length, by needle distance, one depth × length heatmap
         Assert.All(pngs, p => Assert.True(new FileInfo(p).Length > 5000, p));
     }
 }

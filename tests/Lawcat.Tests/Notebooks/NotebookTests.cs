@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Lawcat.Ablation;
+using Lawcat.Interactive;
 using Lawcat.Notebooks;
 using Lawcat.Training;
 using Microsoft.Data.Analysis;
@@ -24,7 +26,9 @@ public class NotebookTests
     {
         var outDir = Path.Combine(Folder, "out", name);
         if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
-        var cells = await NotebookRunner.RunAsync(Path.Combine(Folder, name + ".ipynb"), CiScale, inspect);
+        var run = await NotebookRunner.RunAsync(Path.Combine(Folder, name + ".ipynb"), CiScale, inspect);
+        run.ThrowIfFailed();
+        var cells = run.Cells;
         Assert.True(Directory.Exists(outDir), $"{name} wrote nothing to {outDir}");
         var pngs = Directory.GetFiles(outDir, "*.png", SearchOption.AllDirectories);
         Assert.True(pngs.Length >= figures, $"{name} wrote {pngs.Length} PNGs to {outDir}, expected at least {figures}");
@@ -92,38 +96,54 @@ public class NotebookTests
     public Task Speed() => RunAndCheckFigures("05-speed", 5);
 
     /// <summary>
-    /// The ablation notebook runs, and its table says what <c>lawcat distill</c> says: one variant (not the default
-    /// configuration) is run again through the CLI with the command line the notebook prints for it, and the stage-1
-    /// losses must be equal, as printed and to the last bit in the run's metrics.
+    /// The ablation notebook runs the shipped grid, and its table says what the command line says: <c>lawcat ablate</c>
+    /// with the notebook's settings on the notebook's grid folder reads every variant back (the same options) and writes
+    /// the same table; and one variant (not the default) run again with <c>lawcat distill</c> and the command line the
+    /// notebook prints for it gives the same stage-1 losses, as printed and to the last bit in the run's metrics.
     /// </summary>
     [Fact]
     public async Task AblationsMatchTheCli()
     {
-        List<AblationResult>? results = null;
+        AblationOutcome? outcome = null;
         DataFrame? table = null;
-        await RunAndCheckFigures("02-ablations", 3, kernel =>
+        string[]? sets = null;
+        string? gridFolder = null;
+        await RunAndCheckFigures("02-ablations", 4, kernel =>
         {
-            Assert.True(kernel.TryGetValue("results", out results), "the notebook has no 'results' variable");
+            Assert.True(kernel.TryGetValue("outcome", out outcome), "the notebook has no 'outcome' variable");
             Assert.True(kernel.TryGetValue("table", out table), "the notebook has no 'table' variable");
+            Assert.True(kernel.TryGetValue("sets", out sets), "the notebook has no 'sets' variable");
+            Assert.True(kernel.TryGetValue("gridFolder", out gridFolder), "the notebook has no 'gridFolder' variable");
             return Task.CompletedTask;
         });
-        int row = results!.FindIndex(r => r.Variant.Name == "no conv");
-        Assert.True(row >= 0, "the notebook has no 'no conv' variant");
-        var variant = results[row];
-        Assert.Equal(variant.Run.Stage1!.LastLoss, (double)table!["stage1_loss"][row]);
-        Assert.Equal(variant.Run.Stage1.BestEvalLoss, (double)table["stage1_best_eval"][row]);
+        var shipped = AblationGrid.Load(Path.Combine(TestPaths.Root, "data", "ablations", "default.yaml"));
+        Assert.False(outcome!.Interrupted);
+        Assert.Equal(shipped.Variants.Select(v => v.Name), outcome.Variants.Select(v => v.Variant.Name));
+
+        var folder = Path.GetFullPath(Path.Combine(Folder, gridFolder!));
+        var notebookCsv = File.ReadAllText(Path.Combine(folder, "ablation.csv"));
+        var ablate = CliRunner.Run(new[] { "ablate", "data/ablations/default.yaml", "--out", folder }.Concat(sets!.SelectMany(x => new[] { "--set", x })));
+        Assert.True(ablate.ExitCode == 0, $"lawcat ablate failed ({ablate.ExitCode}):\n{ablate.Output}");
+        Assert.Contains($"{shipped.Variants.Count} variants, {shipped.Variants.Count} finished earlier", ablate.Output);
+        Assert.Equal(notebookCsv, File.ReadAllText(Path.Combine(folder, "ablation.csv")));
+
+        var variant = outcome.Variants.Single(v => v.Variant.Name == "no conv");
+        int row = Enumerable.Range(0, (int)table!.Rows.Count).First(i => (string)table["variant"][i] == "no conv");
+        Assert.Equal(variant.Stage1HeldOutLoss, (double)table["stage1_eval_loss"][row]);
+        var stage1 = variant.Metrics.Where(r => r["stage"]!.GetValue<int>() == 1).ToList();
+        double lastLoss = stage1.Last(r => r["loss"] is not null)["loss"]!.GetValue<double>();
 
         var runDir = TestPaths.NewTempDir();
         var (exit, stdout) = CliRunner.Run(new[] { "distill", "--out", runDir }.Concat(DistillCommandLine.Arguments(variant.Variant.Options)));
         Assert.True(exit == 0, $"lawcat distill failed ({exit}):\n{stdout}");
         var printed = Regex.Match(stdout, @"(\d+) updates, loss (\S+), best eval ([0-9.eE+-]+)");
         Assert.True(printed.Success, $"no stage-1 line in the CLI's output:\n{stdout}");
-        Assert.Equal(variant.Run.Stage1.Steps.ToString(CultureInfo.InvariantCulture), printed.Groups[1].Value);
-        Assert.Equal(variant.Run.Stage1.LastLoss.ToString("G4", CultureInfo.InvariantCulture), printed.Groups[2].Value);
-        Assert.Equal(variant.Run.Stage1.BestEvalLoss.ToString("G4", CultureInfo.InvariantCulture), printed.Groups[3].Value);
+        Assert.Equal(variant.Variant.Options.Stage1.Steps.ToString(CultureInfo.InvariantCulture), printed.Groups[1].Value);
+        Assert.Equal(lastLoss.ToString("G4", CultureInfo.InvariantCulture), printed.Groups[2].Value);
+        Assert.Equal(variant.Stage1HeldOutLoss!.Value.ToString("G4", CultureInfo.InvariantCulture), printed.Groups[3].Value);
 
         var metrics = MetricsLog.Read(Path.Combine(runDir, "metrics.jsonl")).Where(r => r["stage"]!.GetValue<int>() == 1).ToList();
-        Assert.Equal(variant.Run.Stage1.LastLoss, metrics.Last(r => r["loss"] is not null)["loss"]!.GetValue<double>());
-        Assert.Equal(variant.Run.Stage1.BestEvalLoss, metrics.Where(r => r["eval_loss"] is not null).Min(r => r["eval_loss"]!.GetValue<double>()));
+        Assert.Equal(lastLoss, metrics.Last(r => r["loss"] is not null)["loss"]!.GetValue<double>());
+        Assert.Equal(variant.Stage1HeldOutLoss, metrics.Where(r => r["eval_loss"] is not null).Min(r => r["eval_loss"]!.GetValue<double>()));
     }
 }

@@ -30,6 +30,28 @@ public class ChartsTests
         Assert.Equal("0", plot.Axes.Left.TickGenerator.Ticks.MaxBy(t => t.Position).Label);
     }
 
+    /// <summary>
+    /// A stage's chart names its two lines for what they are and numbers its y axis even when the losses span less than
+    /// a decade on the log axis (as a short run's held-out losses do).
+    /// </summary>
+    [Fact]
+    public void AStageChartHasNumberedAxesAndNamesItsLines()
+    {
+        var records = new List<System.Text.Json.Nodes.JsonObject>();
+        for (int step = 1; step <= 6; step++)
+        {
+            records.Add(System.Text.Json.Nodes.JsonNode.Parse($"{{\"stage\":1,\"step\":{step},\"loss\":{95 - step}.5}}")!.AsObject());
+            if (step % 2 == 0) records.Add(System.Text.Json.Nodes.JsonNode.Parse($"{{\"stage\":1,\"step\":{step},\"eval_loss\":{92 - step}.25}}")!.AsObject());
+        }
+        var plot = Charts.StageCurves(records, 1, "stage 1", logY: true);
+        Charts.Png(plot);   // ticks are made when the plot renders
+        Assert.Equal(new[] { "training loss", "held-out loss" }, plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>().Select(s => s.LegendText));
+        var labels = plot.Axes.Left.TickGenerator.Ticks.Where(t => t.IsMajor && t.Label.Length > 0).Select(t => double.Parse(t.Label, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.True(labels.Count >= 2, $"y axis labels: {string.Join(", ", labels)}");
+        Assert.All(labels, v => Assert.InRange(v, 80, 100));
+        Assert.True(plot.Axes.Bottom.TickGenerator.Ticks.Count(t => t.IsMajor && t.Label.Length > 0) >= 2);
+    }
+
     [Fact]
     public void TheShallowestDepthIsTheTopRowOfANeedleHeatmap()
     {

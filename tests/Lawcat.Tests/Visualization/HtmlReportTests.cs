@@ -41,13 +41,30 @@ public class HtmlReportTests
         Assert.Contains("<tr><td>2</td><td>6</td><td>2.4</td><td>2.3</td></tr>", html);
         Assert.DoesNotContain("http", html.Replace("http-equiv", ""));   // nothing loaded from the network
         var images = Regex.Matches(html, "data:image/png;base64,([A-Za-z0-9+/=]+)").Select(m => m.Groups[1].Value).ToList();
-        Assert.Equal(4 + 1 + 2, images.Count);   // loss and eval curves of 2 stages, accuracy by length, one heatmap per model
+        Assert.Equal(2 + 1 + 2, images.Count);   // training and held-out loss of 2 stages, accuracy by length, one heatmap per model
         foreach (var image in images)
         {
             var png = Path.Combine(dir, $"image-{Guid.NewGuid():N}.png");
             File.WriteAllBytes(png, Convert.FromBase64String(image));
             PngAssert.NonTrivial(png);
         }
+    }
+
+    [Fact]
+    public void DepthsDrawnAtRandomGetNoHeatmap()
+    {
+        var dir = TestPaths.NewTempDir();
+        var random = new Random(1);
+        var results = (from length in new[] { 256, 512 }
+                       from i in Enumerable.Range(0, 4)
+                       select new EvalResult("teacher", EvalTask.Passkey, length, length, random.NextDouble(), i, 1, "1", "1", 0.1)).ToList();
+        EvalReport.Save(results, Path.Combine(dir, "passkey"));
+        var html = File.ReadAllText(HtmlReport.Write(dir));
+        Assert.Single(Regex.Matches(html, "data:image/png;base64,"));   // accuracy by length only
+        Assert.False(EvalPlots.OnDepthGrid(results));
+        var grid = results.Select((r, i) => r with { Depth = i % 2 * 1.0 }).ToList();
+        Assert.True(EvalPlots.OnDepthGrid(grid));
+        Assert.False(EvalPlots.OnDepthGrid(grid.Skip(1).ToList()));   // one cell short of a grid
     }
 
     [Fact]

@@ -103,10 +103,25 @@ static class CudaNative
         foreach (var n in names)
         {
             Check(Fn<CuModuleGetFunction>(Driver, "cuModuleGetFunction")(out var f, module, n), $"cuModuleGetFunction({n})");
+            KernelNames[f] = n;
             if (dynamicSharedBytes > 48 * 1024) Check(Fn<CuFuncSetAttribute>(Driver, "cuFuncSetAttribute")(f, MaxDynamicSharedBytes, dynamicSharedBytes), "cuFuncSetAttribute");
             result[n] = f;
         }
         return result;
+    }
+
+    static readonly ConcurrentDictionary<nint, string> KernelNames = new();
+    static readonly AsyncLocal<bool> SynchronizeLaunches = new();
+
+    /// <summary>
+    /// Within the returned scope (this async flow only), every launch waits for its kernel, so that a fault is reported
+    /// as that kernel's (CUDA reports faults at a later call otherwise). For checks, not for speed.
+    /// </summary>
+    public static IDisposable CheckEachLaunch()
+    {
+        bool before = SynchronizeLaunches.Value;
+        SynchronizeLaunches.Value = true;
+        return new Scope(() => SynchronizeLaunches.Value = before);
     }
 
     /// <summary>
@@ -124,7 +139,9 @@ static class CudaNative
                 handles[i] = GCHandle.Alloc(args[i], GCHandleType.Pinned);
                 ptrs[i] = handles[i].AddrOfPinnedObject();
             }
-            Check(LaunchKernel(kernel, grid.X, grid.Y, grid.Z, threads, 1, 1, sharedBytes, 0, ptrs, 0), "cuLaunchKernel");
+            string name = KernelNames.GetValueOrDefault(kernel, "?");
+            Check(LaunchKernel(kernel, grid.X, grid.Y, grid.Z, threads, 1, 1, sharedBytes, 0, ptrs, 0), $"cuLaunchKernel({name})");
+            if (SynchronizeLaunches.Value) Synchronize($"kernel {name}");
         }
         finally
         {
@@ -146,6 +163,12 @@ static class CudaNative
         return value;
     });
 
+    delegate int CuCtxSynchronize();
+
+    /// <summary>Waits for the device's work so far; a kernel's fault surfaces here as a <see cref="KernelFaultException"/> naming <paramref name="what"/>.</summary>
+    public static void Synchronize(string what) => Check(Fn<CuCtxSynchronize>(Driver, "cuCtxSynchronize")(), what);
+
+    // Errors that kill the context are KernelFaultException: the caller must stop using the device.
     static void Check(int rc, string what)
     {
         if (rc == 0) return;
@@ -155,7 +178,8 @@ static class CudaNative
             if (Fn<CuGetErrorString>(Driver, "cuGetErrorString")(rc, out var p) == 0) text = Marshal.PtrToStringAnsi(p) ?? "";
         }
         catch (LawcatException) { }
-        throw new LawcatException($"{what} failed with CUDA error {rc} {text}");
+        string message = $"{what} failed with CUDA error {rc} {text}";
+        throw KernelFaultException.IsSticky(rc) ? new KernelFaultException(message + " (the CUDA context is lost; later CUDA calls in this process fail too)") : new LawcatException(message);
     }
 
     delegate nint ThsTensorData(nint handle);

@@ -3,17 +3,6 @@ using static TorchSharp.torch;
 
 namespace Lawcat.Kernels.Cuda;
 
-/// <summary>One comparison of the CUDA kernels with the fp32 recurrence.</summary>
-/// <param name="Case">What was compared.</param>
-/// <param name="OutputError">Relative RMSE of the outputs.</param>
-/// <param name="StateError">Relative RMSE of the final states.</param>
-/// <param name="Tolerance">The bound they must stay under.</param>
-public sealed record KernelCheckRow(string Case, double OutputError, double StateError, double Tolerance)
-{
-    /// <summary>Both errors within the tolerance.</summary>
-    public bool Passed => OutputError <= Tolerance && StateError <= Tolerance;
-}
-
 /// <summary>
 /// Checks <see cref="GlaCuda"/> and <see cref="GlaMma"/> against <see cref="GatedLinearAttention.Recurrent"/> (the
 /// specification) in fla's style: outputs and final states, relative RMSE ≤ 1e-5 with fp32 inputs and ≤ 5e-3 with bf16
@@ -23,41 +12,45 @@ public sealed record KernelCheckRow(string Case, double OutputError, double Stat
 /// </summary>
 public static class GlaCudaCheck
 {
-    /// <summary>Runs every case on <paramref name="device"/>.</summary>
-    public static List<KernelCheckRow> Run(Device device)
-    {
-        using var _ = no_grad();
-        var rows = new List<KernelCheckRow>();
-        foreach (var (k, v) in new[] { (64, 65), (20, 33) })
-            foreach (var t in new[] { 1, 7, 63, 64, 65, 500, 4096 })
-                foreach (var normalizer in new[] { 0.1, 1.0, 16.0 })
-                    foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
-                        rows.Add(Prefill(device, k, v, t, normalizer, dtype));
-        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
-            rows.Add(Decode(device, dtype));
-        rows.AddRange(RunTensorCores(device));
-        return rows;
-    }
+    /// <summary>Runs every case on <paramref name="device"/> (<see cref="KernelCheck.Run"/>: a fault ends the check with a failed row).</summary>
+    public static List<KernelCheckRow> Run(Device device) => KernelCheck.Run(Cases(device));
+
+    /// <summary>Every case, to run with <see cref="KernelCheck.Run"/>.</summary>
+    public static IEnumerable<KernelCheck.Case> Cases(Device device) => CudaCoreCases(device).Concat(TensorCoreCases(device, small: false));
 
     /// <summary>
     /// The tensor-core cases alone (<see cref="GlaMma"/>): with <paramref name="small"/>, fewer and shorter ones on fewer
     /// heads (for the CPU emulator of the kernels, which runs them in the test suite).
     /// </summary>
-    public static List<KernelCheckRow> RunTensorCores(Device device, bool small = false)
+    public static List<KernelCheckRow> RunTensorCores(Device device, bool small = false) => KernelCheck.Run(TensorCoreCases(device, small));
+
+    static IEnumerable<KernelCheck.Case> CudaCoreCases(Device device)
     {
-        using var _ = no_grad();
-        var rows = new List<KernelCheckRow>();
+        foreach (var (k, v) in new[] { (64, 65), (20, 33) })
+            foreach (var t in new[] { 1, 7, 63, 64, 65, 500, 4096 })
+                foreach (var normalizer in new[] { 0.1, 1.0, 16.0 })
+                    foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+                        yield return One($"prefill K={k} V={v} T={t} normalizer={normalizer} {dtype}", () => Prefill(device, k, v, t, normalizer, dtype));
+        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+            yield return One($"prefill 100 + 20 decode steps {dtype}", () => Decode(device, dtype));
+    }
+
+    static IEnumerable<KernelCheck.Case> TensorCoreCases(Device device, bool small)
+    {
         var (lengths, normalizers, heads) = small
             ? (new[] { 7, 65, 200 }, new[] { 0.02, 16.0 }, 4L)
             : (new[] { 1, 7, 63, 64, 65, 500, 4096 }, new[] { 0.02, 1.0, 16.0 }, 8L);
         foreach (var t in lengths)
             foreach (var normalizer in normalizers)
                 foreach (var normalize in new[] { true, false })
-                    rows.Add(TensorCores(device, t, normalizer, normalize, strided: t % 2 == 1, heads, heads));
+                    yield return One(TensorCoreName(t, normalizer, normalize, t % 2 == 1, heads, heads),
+                        () => TensorCores(device, t, normalizer, normalize, strided: t % 2 == 1, heads, heads));
         // Values shared by groups of heads, as a GQA layer's are.
-        rows.Add(TensorCores(device, small ? 130 : 1000, 16.0, normalize: true, strided: true, heads, valueHeads: 2));
-        return rows;
+        int shared = small ? 130 : 1000;
+        yield return One(TensorCoreName(shared, 16.0, true, true, heads, 2), () => TensorCores(device, shared, 16.0, normalize: true, strided: true, heads, valueHeads: 2));
     }
+
+    static KernelCheck.Case One(string name, Func<KernelCheckRow> run) => new(name, () => new[] { run() });
 
     static Tensor[] Inputs(Device device, int b, int h, int t, int k, int v, double normalizer, long seed)
     {
@@ -69,14 +62,6 @@ public static class GlaCudaCheck
         };
     }
 
-    /// <summary>Relative RMSE rms(x − reference) / rms(reference), in fp64.</summary>
-    internal static double Rmse(Tensor reference, Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var r = reference.to(ScalarType.Float64);
-        return (x.to(ScalarType.Float64) - r).pow(Scalars.Two).mean().sqrt().item<double>() / Math.Max(r.pow(Scalars.Two).mean().sqrt().item<double>(), 1e-30);
-    }
-
     static KernelCheckRow Prefill(Device device, int k, int v, int t, double normalizer, ScalarType dtype)
     {
         using var scope = NewDisposeScope();
@@ -85,7 +70,7 @@ public static class GlaCudaCheck
         var (oRef, sRef) = GatedLinearAttention.Recurrent(low[0].to(ScalarType.Float32), low[1].to(ScalarType.Float32), low[2].to(ScalarType.Float32), x[3], 0.3, x[4]);
         var (o, s) = GlaCuda.Forward(low[0], low[1], low[2], x[3], 0.3, x[4]);
         double tol = dtype == ScalarType.Float32 ? 1e-5 : 5e-3;
-        return new KernelCheckRow($"prefill K={k} V={v} T={t} normalizer={normalizer} {dtype}", Rmse(oRef, o), Rmse(sRef, s), tol);
+        return new KernelCheckRow($"prefill K={k} V={v} T={t} normalizer={normalizer} {dtype}", KernelCheck.Rmse(oRef, o), KernelCheck.Rmse(sRef, s), tol);
     }
 
     /// <summary>
@@ -114,9 +99,11 @@ public static class GlaCudaCheck
             ? GatedLinearAttention.Normalized(q32, k32, v32, g, scale, eps, s0, GlaForm.Recurrent)
             : GatedLinearAttention.Recurrent(q32, k32, v32, GatedLinearAttention.ExpandGate(g, q), scale, s0);
         var (y, s) = GlaMma.Forward(q, k, v, g, scale, s0, normalize ? eps : null);
-        string what = $"tensor cores {(normalize ? "normalized" : "plain")} T={t} normalizer={normalizer}{(strided ? " strided" : "")}{(valueHeads < h ? $" {valueHeads} value heads" : "")}";
-        return new KernelCheckRow(what, Rmse(oRef, y), Rmse(sRef, s), 5e-3);
+        return new KernelCheckRow(TensorCoreName(t, normalizer, normalize, strided, heads, valueHeads), KernelCheck.Rmse(oRef, y), KernelCheck.Rmse(sRef, s), 5e-3);
     }
+
+    static string TensorCoreName(int t, double normalizer, bool normalize, bool strided, long heads, long valueHeads) =>
+        $"tensor cores {(normalize ? "normalized" : "plain")} T={t} normalizer={normalizer}{(strided ? " strided" : "")}{(valueHeads < heads ? $" {valueHeads} value heads" : "")}";
 
     static KernelCheckRow Decode(Device device, ScalarType dtype)
     {
@@ -133,6 +120,6 @@ public static class GlaCudaCheck
             state = s;
         }
         double tol = dtype == ScalarType.Float32 ? 1e-5 : 5e-3;
-        return new KernelCheckRow($"prefill 100 + 20 decode steps {dtype}", Rmse(oRef, cat(outs, 2)), Rmse(sRef, state), tol);
+        return new KernelCheckRow($"prefill 100 + 20 decode steps {dtype}", KernelCheck.Rmse(oRef, cat(outs, 2)), KernelCheck.Rmse(sRef, state), tol);
     }
 }

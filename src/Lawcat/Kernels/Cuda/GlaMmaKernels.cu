@@ -400,7 +400,8 @@ extern "C" __global__ void __launch_bounds__(128, 2) gla_mma_output(const GlaArg
                 for (int e = 0; e < 4; e++) {
                     const int tl = group + (e >> 1) * 8, sl = nt * 8 + tig * 2 + (e & 1);
                     if (i == warp && sl > tl) sc[nt][e] = 0.f;
-                    else if (pairwise) sc[nt][e] = pairwise_score(s.q, k0 + t0 * a.kt, a.kt, s.g, warp * 16 + tl, i * 16 + sl);
+                    else if (pairwise) sc[nt][e] = i * 16 + sl < a.T - t0   // keys past T are padding (and past the tensor)
+                        ? pairwise_score(s.q, k0 + t0 * a.kt, a.kt, s.g, warp * 16 + tl, i * 16 + sl) : 0.f;
                 }
             const unsigned pa[4] = { pack_bf16(sc[0][0], sc[0][1]), pack_bf16(sc[0][2], sc[0][3]),
                                      pack_bf16(sc[1][0], sc[1][1]), pack_bf16(sc[1][2], sc[1][3]) };

@@ -131,11 +131,11 @@ extern "C" __global__ void __launch_bounds__(128) lawcat_features(const FeatureA
 {
     DYNAMIC_SHARED(float, sm);
     const int rows = CH + (int)a.R - 1;
-    float* xq = sm;                        // [rows][XP] conv inputs
+    float* Ws = sm;                        // [64][32], first: feature_map reads it as float4 (16-byte aligned)
+    float* xq = Ws + KD * FD;              // [rows][XP] conv inputs
     float* xk = xq + rows * XP;
     float* yq = xk + rows * XP;            // [CH][XP] conv outputs
     float* yk = yq + CH * XP;
-    float* Ws = yk + CH * XP;              // [64][32]
     const long long n = blockIdx.x, h = blockIdx.y, b = blockIdx.z, t0 = n * CH, kvh = h / (a.H / a.Hkv);
     for (int i = threadIdx.x; i < KD * FD; i += blockDim.x) Ws[i] = a.W[h * KD * FD + i];
     load_inputs(xq, a.qp, a.qpb, a.qpt, h * KD, a.qtail, h * KD, a, b, t0);

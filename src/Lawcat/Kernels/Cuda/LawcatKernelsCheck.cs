@@ -17,24 +17,33 @@ public static class LawcatKernelsCheck
     const double Tolerance = 5e-3, LayerBf16Tolerance = 1e-2;
 
     /// <summary>Runs every case on <paramref name="device"/>; <paramref name="small"/> shortens the prompts (for the CPU emulator).</summary>
-    public static List<KernelCheckRow> Run(Device device, bool small = false)
+    public static List<KernelCheckRow> Run(Device device, bool small = false) => KernelCheck.Run(Cases(device, small));
+
+    /// <summary>Every case, to run with <see cref="KernelCheck.Run"/>; each turns the fused kernels on while it runs.</summary>
+    public static IEnumerable<KernelCheck.Case> Cases(Device device, bool small = false)
     {
-        using var _ = no_grad();
+        foreach (var dtype in new[] { ScalarType.BFloat16, ScalarType.Float32 })
+        {
+            var (prompt, steps) = small ? (70, 6) : (150, 12);
+            yield return Fused(device, $"fused layer {dtype}, prompt {prompt} + {steps} steps", () => Layer(device, dtype, prompt, steps));
+        }
+        yield return Fused(device, "fused layer BFloat16, prompt 2 + 3 steps", () => Layer(device, ScalarType.BFloat16, prompt: 2, steps: 3));   // a prompt shorter than the conv
+        foreach (var dtype in new[] { ScalarType.BFloat16, ScalarType.Float32 })
+            yield return Fused(device, $"normalized step {dtype}", () => new[] { Step(device, dtype) });
+    }
+
+    // What is checked here is whether the fused kernels may be turned on, so each case runs with them on.
+    static KernelCheck.Case Fused(Device device, string name, Func<IEnumerable<KernelCheckRow>> rows) => new(name, () =>
+    {
         bool enabled = LawcatKernels.Enabled;
-        LawcatKernels.Enabled = true;   // what is checked here is whether they may be
+        LawcatKernels.Enabled = true;
         try
         {
             if (!LawcatKernels.Runs(device)) throw new LawcatException($"the fused LAWCAT kernels cannot run on {device} here (they need CUDA and NVRTC).");
-            var rows = new List<KernelCheckRow>();
-            foreach (var dtype in new[] { ScalarType.BFloat16, ScalarType.Float32 })
-                rows.AddRange(Layer(device, dtype, prompt: small ? 70 : 150, steps: small ? 6 : 12));
-            rows.AddRange(Layer(device, ScalarType.BFloat16, prompt: 2, steps: 3));   // a prompt shorter than the conv
-            foreach (var dtype in new[] { ScalarType.BFloat16, ScalarType.Float32 })
-                rows.Add(Step(device, dtype));
-            return rows;
+            return rows().ToList();
         }
         finally { LawcatKernels.Enabled = enabled; }
-    }
+    });
 
     static LawcatAttention RandomLayer(Device device, ScalarType dtype, out LlamaConfig config)
     {
@@ -84,10 +93,10 @@ public static class LawcatKernelsCheck
         var (r, o) = (refOut * real, outFused * real);
         // bf16: the fused path rounds the features to bf16 before the op, the tensor path keeps them in fp32.
         double tol = dtype == ScalarType.BFloat16 ? LayerBf16Tolerance : Tolerance;
-        yield return new KernelCheckRow($"{what}: prompt outputs", GlaCudaCheck.Rmse(r[.., ..prompt], o[.., ..prompt]), 0, tol);
-        yield return new KernelCheckRow($"{what}: decoded outputs", GlaCudaCheck.Rmse(r[.., prompt..], o[.., prompt..]), 0, tol);
-        yield return new KernelCheckRow($"{what}: state", GlaCudaCheck.Rmse(refState.S!, state.S!), 0, tol);
-        yield return new KernelCheckRow($"{what}: conv tails", GlaCudaCheck.Rmse(refState.QTail!, state.QTail!), GlaCudaCheck.Rmse(refState.KTail!, state.KTail!), Tolerance);
+        yield return new KernelCheckRow($"{what}: prompt outputs", KernelCheck.Rmse(r[.., ..prompt], o[.., ..prompt]), 0, tol);
+        yield return new KernelCheckRow($"{what}: decoded outputs", KernelCheck.Rmse(r[.., prompt..], o[.., prompt..]), 0, tol);
+        yield return new KernelCheckRow($"{what}: state", KernelCheck.Rmse(refState.S!, state.S!), 0, tol);
+        yield return new KernelCheckRow($"{what}: conv tails", KernelCheck.Rmse(refState.QTail!, state.QTail!), KernelCheck.Rmse(refState.KTail!, state.KTail!), Tolerance);
     }
 
     /// <summary>The normalized decoding step alone, on features, values and gates shared by groups of heads.</summary>
@@ -103,6 +112,6 @@ public static class LawcatKernelsCheck
         var (yRef, sRef) = GatedLinearAttention.Normalized(q.to(ScalarType.Float32), k.to(ScalarType.Float32), v.to(ScalarType.Float32).repeat_interleave(4, 1),
             g, 0.125, 1e-10, s0, GlaForm.Recurrent);
         var (y, s) = LawcatKernels.NormalizedStep(q, k, v, g, 0.125, 1e-10, s0.clone());
-        return new KernelCheckRow($"normalized step {dtype}", GlaCudaCheck.Rmse(yRef, y), GlaCudaCheck.Rmse(sRef, s), dtype == ScalarType.Float32 ? 1e-5 : Tolerance);
+        return new KernelCheckRow($"normalized step {dtype}", KernelCheck.Rmse(yRef, y), KernelCheck.Rmse(sRef, s), dtype == ScalarType.Float32 ? 1e-5 : Tolerance);
     }
 }

@@ -1,0 +1,51 @@
+using Lawcat.Visualization;
+using Spectre.Console;
+
+namespace Lawcat.Cli;
+
+/// <summary>
+/// What a job leaves in its run folder when it ends: its figures (PNG) and <c>report.html</c>, and the lines that say
+/// where they and the results are, one path per line (plain text, so a pipe or log file keeps whole paths).
+/// </summary>
+static class RunOutputs
+{
+    /// <summary>
+    /// Writes the figures (<paramref name="figures"/> returns their paths) and <c>RUN_DIR/report.html</c>, then prints
+    /// the report, the figures and <paramref name="results"/> (path and what it holds). A machine that cannot draw
+    /// (no fonts or graphics libraries) gets a warning instead of figures; the results are already written.
+    /// </summary>
+    public static void Write(string runDir, Func<IEnumerable<string>> figures, IEnumerable<(string Path, string What)> results)
+    {
+        var drawn = new List<string>();
+        string? report = null;
+        try
+        {
+            drawn.AddRange(figures());
+            report = HtmlReport.Write(runDir);
+        }
+        catch (Exception e) when (e is not LawcatException)
+        {
+            AnsiConsole.MarkupLine($"[yellow]warning: figures not written ({Markup.Escape(e.GetType().Name)}: {Markup.Escape(e.Message.Split('\n')[0])})[/]");
+        }
+        if (report is not null) Print("report", new[] { Shown(report) });
+        Print("figures", drawn.Select(Shown));
+        Print("results", results.Where(r => File.Exists(r.Path)).Select(r => $"{Shown(r.Path)} ({r.What})"));
+    }
+
+    static void Print(string label, IEnumerable<string> lines)
+    {
+        var first = true;
+        foreach (var line in lines)
+        {
+            Console.WriteLine($"{(first ? label : ""),-8} {line}");
+            first = false;
+        }
+    }
+
+    /// <summary>A path as the user would type it: relative to the current folder when inside it.</summary>
+    public static string Shown(string path)
+    {
+        var relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), Path.GetFullPath(path));
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? Path.GetFullPath(path) : relative;
+    }
+}
