@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -23,8 +24,9 @@ public sealed class CausalConv1d : nn.Module<Tensor, Tensor?, (Tensor Output, Te
     public CausalConv1d(long channels, int kernelSize, double offTap, Device? device = null, ScalarType? dtype = null) : base(nameof(CausalConv1d))
     {
         (Channels, KernelSize) = (channels, kernelSize);
-        var w = full(new[] { channels, 1L, kernelSize }, offTap, dtype: dtype ?? ScalarType.Float32, device: device);
-        w[.., .., -1] = 1.0;
+        using var off = offTap.ToScalar();
+        var w = full(new[] { channels, 1L, kernelSize }, off, dtype: dtype ?? ScalarType.Float32, device: device);
+        w[.., .., -1].fill_(Scalars.One);
         weight = new Parameter(w);
         RegisterComponents();
     }

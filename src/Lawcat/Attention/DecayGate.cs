@@ -71,7 +71,7 @@ public sealed class DecayGate : nn.Module<Tensor, Tensor?>
             return _maxLogDecay is null ? null : full(new[] { b, 1L, t, 1L }, _maxLogDecay, ScalarType.Float32, x.device);   // [B, 1, T, 1]
         using var scope = NewDisposeScope();
         var a = gk_proj.forward(x);                                                       // [B, T, Hkv * K]
-        var g = nn.functional.logsigmoid(a.to(ScalarType.Float32)) / _normalizer;
+        var g = nn.functional.logsigmoid(a.to(ScalarType.Float32)).Over(_normalizer);
         if (_maxLogDecay is not null) g = g.clamp_max(_maxLogDecay);
         return g.view(b, t, _kvHeads, _width).transpose(1, 2).MoveToOuterDisposeScope(); // [B, Hkv, T, K]
     }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -12,6 +13,9 @@ public sealed class FeatureMap : nn.Module<Tensor, Tensor>
 {
     readonly Parameter? layer;
     readonly FeatureMapKind _kind;
+
+    /// <summary>The floor of Hedgehog's features (docs/lawcat.md §1.2), so no feature is exactly 0.</summary>
+    static readonly Scalar MinFeature = 1e-12.ToScalar();
 
     /// <summary>Hedgehog's per-head projection [H, D, D/2] (null for the other maps).</summary>
     public Parameter? Weight => layer;
@@ -39,7 +43,7 @@ public sealed class FeatureMap : nn.Module<Tensor, Tensor>
         var y = _kind switch
         {
             FeatureMapKind.HedgehogSoftmax => Hedgehog(u),
-            FeatureMapKind.EluPlusOne => nn.functional.elu(u, 1.0) + 1,
+            FeatureMapKind.EluPlusOne => u.elu(Scalars.One, Scalars.One, Scalars.One).Plus(1L),
             FeatureMapKind.Relu => nn.functional.relu(u),
             _ => u.alias(),
         };
@@ -49,6 +53,6 @@ public sealed class FeatureMap : nn.Module<Tensor, Tensor>
     Tensor Hedgehog(Tensor u)
     {
         var x = einsum("bhtd,hdf->bhtf", u, layer!.to(u.dtype));                         // [B, H, T, D/2]
-        return cat(new[] { x.softmax(-1), (-x).softmax(-1) }, -1).clamp_min(1e-12);       // [B, H, T, D]
+        return cat(new[] { x.softmax(-1), (-x).softmax(-1) }, -1).clamp_min(MinFeature);   // [B, H, T, D]
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using Lawcat.Kernels;
 using Lawcat.Kernels.Cuda;
 using Lawcat.Llama;
@@ -63,7 +64,10 @@ public sealed class LawcatAttention : DecoderAttention
         gate = new DecayGate(options, config.HiddenSize, _kvHeads, _headDim, device, dtype);
         if (options.Normalization == NormalizationKind.OutputRmsNorm) g_norm = new RmsNorm(_headDim, Math.Max(options.NormalizationEps, 1e-6), device, dtype);
         if (options.WindowSize > 0)
-            window_factors = new Parameter(full(new long[] { 1, _heads, 1, 1 }, options.WindowFactorInit, dtype: dtype ?? ScalarType.Float32, device: device));
+        {
+            using var init = options.WindowFactorInit.ToScalar();
+            window_factors = new Parameter(full(new long[] { 1, _heads, 1, 1 }, init, dtype: dtype ?? ScalarType.Float32, device: device));
+        }
         RegisterComponents();
     }
 
@@ -327,10 +331,10 @@ public sealed class LawcatAttention : DecoderAttention
                 f.V.to(ScalarType.Float32), f.Valid, Options.WindowSize, state?.WindowK, state?.WindowV, state?.WindowValid);
             state?.SetWindow(nk, nv, nvalid);
             var wf = window_factors!.to(ScalarType.Float32).sigmoid();
-            num = num + wf * wn;
-            den = den + wf * wd;
+            num = num.Plus(wf * wn);
+            den = den.Plus(wf * wd);
         }
-        return num / (den + Options.NormalizationEps);
+        return num / den.Plus(Options.NormalizationEps);
     }
 
     /// <summary>The gate's log-decays and the last query's implied weights, as <paramref name="capture"/> asks, from the layer's own features.</summary>
@@ -360,17 +364,15 @@ public sealed class LawcatAttention : DecoderAttention
         {
             using var firstInWindow = (t - Options.WindowSize).ToScalar();
             var scores = matmul(f.RotQ![.., .., ^1..].to(ScalarType.Float32), f.RotK!.to(ScalarType.Float32).transpose(2, 3)).squeeze(2);   // [B, H, T]
-            var inWindow = (arange(t, device: w.device) >= firstInWindow).view(1, 1, t);
+            var inWindow = (TensorNumbers.Arange(0, t, w.device) >= firstInWindow).view(1, 1, t);
             if (f.Valid is not null) inWindow = inWindow & f.Valid.to(ScalarType.Bool).unsqueeze(1);
-            var masked = (scores * scale).masked_fill(inWindow.logical_not(), MinusInfinity);
-            var e = (masked - masked.amax(new long[] { -1 }, keepdim: true)).exp().masked_fill(inWindow.logical_not(), Zero);
-            w = w + window_factors!.to(ScalarType.Float32).sigmoid().view(1, -1, 1) * e;
+            var masked = (scores * scale).masked_fill(inWindow.logical_not(), Scalars.NegativeInfinity);
+            var e = (masked - masked.amax(new long[] { -1 }, keepdim: true)).exp().masked_fill(inWindow.logical_not(), Scalars.Zero);
+            w = w.Plus(window_factors!.to(ScalarType.Float32).sigmoid().view(1, -1, 1) * e);
         }
-        if (Options.Normalization == NormalizationKind.Denominator) w = w / (w.sum(-1, keepdim: true) + eps);
+        if (Options.Normalization == NormalizationKind.Denominator) w = w / w.sum(-1, keepdim: true).add(eps, Scalars.One);
         return w.MoveToOuterDisposeScope();
     }
-
-    static readonly Scalar MinusInfinity = double.NegativeInfinity, Zero = 0.0;
 
     /// <summary>
     /// The student's implied attention weights [B, H, T, T] for a whole prompt (docs/lawcat.md §1.3): w[t, i] ∝ φ(q~_t)·φ(k~_i)
@@ -383,8 +385,8 @@ public sealed class LawcatAttention : DecoderAttention
         var f = ComputeFeatures(x, ctx, null);
         var w = GatedLinearAttention.ParallelWeights(f.Q, f.K, f.ExpandedGate(), 1.0 / Math.Sqrt(f.Q.shape[3]));
         if (Options.WindowSize > 0)
-            w = w + window_factors!.to(ScalarType.Float32).sigmoid() * SlidingWindowSoftmax.DenseWeights(f.RotQ!.to(ScalarType.Float32), f.RotK!.to(ScalarType.Float32), f.Valid, Options.WindowSize);
-        if (Options.Normalization == NormalizationKind.Denominator) w = w / (w.sum(-1, keepdim: true) + Options.NormalizationEps);
+            w = w.Plus(window_factors!.to(ScalarType.Float32).sigmoid() * SlidingWindowSoftmax.DenseWeights(f.RotQ!.to(ScalarType.Float32), f.RotK!.to(ScalarType.Float32), f.Valid, Options.WindowSize));
+        if (Options.Normalization == NormalizationKind.Denominator) w = w / w.sum(-1, keepdim: true).Plus(Options.NormalizationEps);
         return w.MoveToOuterDisposeScope();
     }
 }

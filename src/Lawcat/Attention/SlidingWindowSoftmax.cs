@@ -33,14 +33,14 @@ public static class SlidingWindowSoftmax
         var kb = kExt.unfold(2, 2 * w, w);                                                                 // [B, H, nb, D, 2w]
         var vb = vExt.unfold(2, 2 * w, w).transpose(3, 4);                                                 // [B, H, nb, 2w, D]
         var okb = validExt.unfold(1, 2 * w, w).view(b, 1, nb, 1, 2 * w);                                  // [B, 1, nb, 1, 2w]
-        var a = arange(w, device: dev).view(w, 1);
-        var c = arange(2 * w, device: dev).view(1, 2 * w);
-        var band = ((c > a) & (c <= a + w)).view(1, 1, 1, w, 2 * w);                                      // query a sees keys a+1..a+w
+        var a = TensorNumbers.Arange(0, w, dev).view(w, 1);
+        var c = TensorNumbers.Arange(0, 2 * w, dev).view(1, 2 * w);
+        var band = ((c > a) & (c <= a.Plus(w))).view(1, 1, 1, w, 2 * w);                                      // query a sees keys a+1..a+w
         var allowed = band & okb;
-        var scores = matmul(qb, kb) / Math.Sqrt(d);                                                        // [B, H, nb, w, 2w]
-        scores = scores.masked_fill(allowed.logical_not(), Kernels.Scalars.NegativeInfinity);
+        var scores = matmul(qb, kb).Over(Math.Sqrt(d));                                                    // [B, H, nb, w, 2w]
+        scores = scores.masked_fill(allowed.logical_not(), Scalars.NegativeInfinity);
         var max = scores.amax(new long[] { -1 }, keepdim: true).nan_to_num(0.0, 0.0, 0.0);
-        var e = (scores - max).exp().masked_fill(allowed.logical_not(), Kernels.Scalars.Zero);
+        var e = (scores - max).exp().masked_fill(allowed.logical_not(), Scalars.Zero);
         var num = matmul(e, vb).view(b, h, nb * w, d)[.., .., ..(int)t];
         var den = e.sum(-1).view(b, h, nb * w, 1)[.., .., ..(int)t];
         var tail = kExt.shape[2] - pad;                                                                    // end of real keys
@@ -56,12 +56,12 @@ public static class SlidingWindowSoftmax
     {
         using var scope = NewDisposeScope();
         long t = q.shape[2];
-        var i = arange(t, device: q.device);
-        var allowed = (i.view(1, t) <= i.view(t, 1)) & (i.view(1, t) > i.view(t, 1) - w);                 // [T, T]
+        var i = TensorNumbers.Arange(0, t, q.device);
+        var allowed = (i.view(1, t) <= i.view(t, 1)) & (i.view(1, t) > i.view(t, 1).Minus(w));                 // [T, T]
         var mask = allowed.view(1, 1, t, t);
         if (valid is not null) mask = mask & valid.to(ScalarType.Bool).view(valid.shape[0], 1, 1, t);
-        var scores = (matmul(q, k.transpose(2, 3)) / Math.Sqrt(q.shape[3])).masked_fill(mask.logical_not(), Kernels.Scalars.NegativeInfinity);
+        var scores = matmul(q, k.transpose(2, 3)).Over(Math.Sqrt(q.shape[3])).masked_fill(mask.logical_not(), Scalars.NegativeInfinity);
         var max = scores.amax(new long[] { -1 }, keepdim: true).nan_to_num(0.0, 0.0, 0.0);
-        return (scores - max).exp().masked_fill(mask.logical_not(), Kernels.Scalars.Zero).MoveToOuterDisposeScope();
+        return (scores - max).exp().masked_fill(mask.logical_not(), Scalars.Zero).MoveToOuterDisposeScope();
     }
 }

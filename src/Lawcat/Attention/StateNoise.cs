@@ -14,7 +14,8 @@ namespace Lawcat.Attention;
 /// </summary>
 public static class StateNoise
 {
-    static readonly Scalar One = 1, Two = 2, Tiny = 1e-12;
+    /// <summary>The floor of the uniform draw whose −log is Exp(1), so the log stays finite.</summary>
+    static readonly Scalar Tiny = 1e-12.ToScalar();
 
     /// <summary>
     /// A state [B, H, K, V(+1)] fp32 for keys φ(k) [B, H, T, K] and values [B, H, T, V] (padding already zero in φ(k);
@@ -27,15 +28,15 @@ public static class StateNoise
         var (b, h, t, k) = (phiK.shape[0], phiK.shape[1], phiK.shape[2], phiK.shape[3]);
         long d = values.shape[3];
         var w = (valid?.to(ScalarType.Float32) ?? ones(b, t, ScalarType.Float32, phiK.device)).view(b, 1, t, 1);   // [B, 1, T, 1]
-        var count = w.sum(2, keepdim: true).clamp_min(One);                                                        // [B, 1, 1, 1]
+        var count = w.sum(2, keepdim: true).clamp_min(Scalars.One);                                                        // [B, 1, 1, 1]
         var meanPhi = (phiK.to(ScalarType.Float32) * w).sum(2) / count.squeeze(-1);                               // [B, H, K]
         var v = values.to(ScalarType.Float32);
         var meanV = (v * w).sum(2, keepdim: true) / count;                                                        // [B, H, 1, V]
-        var stdV = (((v - meanV).pow(Two) * w).sum(2, keepdim: true) / count).sqrt();                              // [B, H, 1, V]
+        var stdV = (((v - meanV).pow(Scalars.Two) * w).sum(2, keepdim: true) / count).sqrt();                              // [B, H, 1, V]
         var exp1 = rand(new[] { b, h, k }, ScalarType.Float32, phiK.device, generator: generator).clamp_min(Tiny).log().neg();
         using var n = tokens.ToScalar();
         var den = meanPhi * exp1 * n;                                                                        // [B, H, K]
-        var u = meanV + stdV * randn(new[] { b, h, k, d }, ScalarType.Float32, phiK.device, generator: generator); // [B, H, K, V]
+        var u = meanV.Plus(stdV * randn(new[] { b, h, k, d }, ScalarType.Float32, phiK.device, generator: generator)); // [B, H, K, V]
         var state = den.unsqueeze(-1) * u;
         if (denominator) state = cat(new[] { state, den.unsqueeze(-1) }, -1);                                    // [B, H, K, V + 1]
         return (state * rows.to(ScalarType.Float32).view(b, 1, 1, 1)).MoveToOuterDisposeScope();

@@ -137,7 +137,7 @@ public static class AttentionBenchmark
         var q = randn(shape, device: device).softmax(-1).to(dtype).requires_grad_(backward);
         var k = randn(shape, device: device).softmax(-1).to(dtype).requires_grad_(backward);
         var v = randn(shape, dtype: dtype, device: device).requires_grad_(backward);
-        var g = (nn.functional.logsigmoid(randn(new long[] { 1, o.KvHeads, t, o.HeadDim }, device: device)) / 16).requires_grad_(backward);
+        var g = nn.functional.logsigmoid(randn(new long[] { 1, o.KvHeads, t, o.HeadDim }, device: device)).Over(16).requires_grad_(backward);
         double scale = 1.0 / Math.Sqrt(o.HeadDim);
         return () =>
         {
@@ -156,7 +156,7 @@ public static class AttentionBenchmark
 
     static AttentionContext Context(RotaryEmbedding rotary, long start, long t, Device device, ScalarType dtype, InferenceCache? cache)
     {
-        var pos = arange(start, start + t, device: device).unsqueeze(0);
+        var pos = TensorNumbers.Arange(start, start + t, device).unsqueeze(0);
         var (cos, sin) = rotary.Forward(pos, dtype);
         return new AttentionContext { PositionIds = pos, Cos = cos, Sin = sin, PastLength = start, Cache = cache };
     }
@@ -210,7 +210,7 @@ public static class AttentionBenchmark
         var q = randn(shape, dtype: dtype, device: device).softmax(-1);
         var k = randn(shape, dtype: dtype, device: device).softmax(-1);
         var v = randn(shape, dtype: dtype, device: device);
-        var g = nn.functional.logsigmoid(randn(new long[] { 1, o.KvHeads, 1, o.HeadDim }, device: device)) / 16;
+        var g = nn.functional.logsigmoid(randn(new long[] { 1, o.KvHeads, 1, o.HeadDim }, device: device)).Over(16);
         var s = randn(new long[] { 1, o.Heads, o.HeadDim, o.HeadDim + 1 }, device: device);
         double scale = 1.0 / Math.Sqrt(o.HeadDim);
         return () => GatedLinearAttention.NormalizedStep(q, k, v, g, scale, 1e-10, s).Output;

@@ -79,7 +79,7 @@ public static class ModelBenchmark
             Sync(model.Device);
             sw.Restart();
             long past = cache.SeenTokens;
-            var positions = arange(past, past + 1, device: model.Device).unsqueeze(0);
+            var positions = TensorNumbers.Arange(past, past + 1, model.Device).unsqueeze(0);
             var h = model.Transformer.Embedding.forward(next);
             var (cos, sin) = model.Rotary.Forward(positions, h.dtype);
             var ctx = new AttentionContext { PositionIds = positions, Cos = cos, Sin = sin, PastLength = past, Cache = cache };

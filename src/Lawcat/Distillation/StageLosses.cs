@@ -30,12 +30,12 @@ public static class StageLosses
         var mses = new List<Tensor>();
         foreach (var (layer, (student, teacher)) in capture.TransferPairs.OrderBy(kv => kv.Key))
         {
-            var d = (student.to(ScalarType.Float32) - teacher.to(ScalarType.Float32)).pow(2) * w;
-            var mse = d.sum() / (w.sum() * student.shape[2]);
+            var d = (student.to(ScalarType.Float32) - teacher.to(ScalarType.Float32)).pow(Scalars.Two) * w;
+            var mse = d.sum() / w.sum().Times(student.shape[2]);
             mses.Add(mse);
             parts[$"mse.layer{layer}"] = mse.item<float>();
         }
-        var loss = stack(mses).mean() * mseWeight;
+        var loss = stack(mses).mean().Times(mseWeight);
         return new BatchLoss(loss.MoveToOuterDisposeScope(), parts);
     }
 
@@ -56,16 +56,16 @@ public static class StageLosses
         var w = (mask[.., 1..] * mask[.., ..^1]).to(ScalarType.Float32);                     // both positions counted
         var v = logits.shape[2];
         var ce = nn.functional.cross_entropy(logits.reshape(-1, v), targets.reshape(-1), reduction: nn.Reduction.None);
-        var ceMean = (ce * w.reshape(-1)).sum() / w.sum().clamp_min(1);
+        var ceMean = (ce * w.reshape(-1)).sum() / w.sum().clamp_min(Scalars.One);
         var parts = new Dictionary<string, double> { ["ce"] = ceMean.item<float>() };
         var loss = ceMean;
         if (teacherLogits is not null && klWeight > 0)
         {
             var logP = logits.log_softmax(-1);
             var logQ = teacherLogits.to(ScalarType.Float32)[.., ..^1].log_softmax(-1);
-            var kl = ((logQ.exp() * (logQ - logP)).sum(-1) * w).sum() / w.sum().clamp_min(1);
+            var kl = ((logQ.exp() * (logQ - logP)).sum(-1) * w).sum() / w.sum().clamp_min(Scalars.One);
             parts["kl"] = kl.item<float>();
-            loss = loss + klWeight * kl;
+            loss = loss.Plus(kl.Times(klWeight));
         }
         return new BatchLoss(loss.MoveToOuterDisposeScope(), parts);
     }

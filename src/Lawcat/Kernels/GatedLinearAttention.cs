@@ -41,8 +41,8 @@ public static class GatedLinearAttention
         for (long t = 0; t < q.shape[2]; t++)
         {
             var kt = k32[.., .., t];                                                   // [B, H, K]
-            s = s * g32[.., .., t].exp().unsqueeze(-1) + kt.unsqueeze(-1) * v32[.., .., t].unsqueeze(-2);
-            outputs.Add(scale * (q32[.., .., t].unsqueeze(-1) * s).sum(-2));           // [B, H, V]
+            s = (s * g32[.., .., t].exp().unsqueeze(-1)).Plus(kt.unsqueeze(-1) * v32[.., .., t].unsqueeze(-2));
+            outputs.Add((q32[.., .., t].unsqueeze(-1) * s).sum(-2).Times(scale));      // [B, H, V]
         }
         var o = outputs.Count == 0 ? v32.narrow(2, 0, 0) : stack(outputs, 2);
         return (o.to(q.dtype).MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
@@ -56,8 +56,8 @@ public static class GatedLinearAttention
         var s = state?.to(ScalarType.Float32) ?? NewState(q, v);
         var kt = k.to(ScalarType.Float32).squeeze(2).unsqueeze(-1);                   // [B, H, K, 1]
         var vt = v.to(ScalarType.Float32).squeeze(2).unsqueeze(-2);                   // [B, H, 1, V]
-        s = s * g.to(ScalarType.Float32).squeeze(2).exp().unsqueeze(-1) + kt * vt;
-        var o = scale * matmul(q.to(ScalarType.Float32), s);                           // [B, H, 1, V]
+        s = (s * g.to(ScalarType.Float32).squeeze(2).exp().unsqueeze(-1)).Plus(kt * vt);
+        var o = matmul(q.to(ScalarType.Float32), s).Times(scale);                      // [B, H, 1, V]
         return (o.to(q.dtype).MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
     }
 
@@ -75,7 +75,7 @@ public static class GatedLinearAttention
         var causal = ones(t, t, ScalarType.Bool, q.device).tril().unsqueeze(-1);      // [T, T, 1]
         var decay = diff.masked_fill(causal.logical_not(), Scalars.NegativeInfinity).exp();
         var w = (q.to(ScalarType.Float32).unsqueeze(3) * k.to(ScalarType.Float32).unsqueeze(2) * decay).sum(-1);
-        return (scale * w).MoveToOuterDisposeScope();
+        return w.Times(scale).MoveToOuterDisposeScope();
     }
 
     /// <summary>The form that materializes the T×T weights; memory O(T²K), for short inputs and attention maps.</summary>
@@ -93,8 +93,8 @@ public static class GatedLinearAttention
         if (initialState is not null)
         {
             var s0 = initialState.to(ScalarType.Float32);
-            o = o + scale * matmul(q.to(ScalarType.Float32) * cum.exp(), s0);
-            s = s + total.transpose(2, 3).exp() * s0;
+            o = o.Plus(matmul(q.to(ScalarType.Float32) * cum.exp(), s0).Times(scale));
+            s = s.Plus(total.transpose(2, 3).exp() * s0);
         }
         return (o.to(q.dtype).MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
     }
@@ -134,8 +134,8 @@ public static class GatedLinearAttention
         var scores = factored ? FactoredScores(qc, kc, cum) : IntraChunkScores(qc, kc, cum, sub);  // [B, H, N, C, C]
         var update = matmul((kc * (last - cum).exp()).transpose(3, 4), vc);            // [B, H, N, K, V]
         var (entering, final) = ScanChunkStates(last.squeeze(3), update, initialState?.to(ScalarType.Float32) ?? NewState(q, v));
-        var o = matmul(scores, vc) + matmul(qc * cum.exp(), entering);                 // [B, H, N, C, V]
-        o = (scale * o).view(b, h, n * c, vd)[.., .., ..(int)t];                       // [B, H, T, V]
+        var o = matmul(scores, vc).Plus(matmul(qc * cum.exp(), entering));            // [B, H, N, C, V]
+        o = o.Times(scale).view(b, h, n * c, vd)[.., .., ..(int)t];                    // [B, H, T, V]
         return (o.to(q.dtype).MoveToOuterDisposeScope(), final.MoveToOuterDisposeScope());
     }
 
@@ -185,7 +185,7 @@ public static class GatedLinearAttention
     {
         var o32 = o.to(ScalarType.Float32);
         int v = (int)o.shape[3] - 1;
-        return o32[.., .., .., ..v] / (o32[.., .., .., v..] + eps);
+        return o32[.., .., .., ..v] / o32[.., .., .., v..].Plus(eps);
     }
 
     /// <summary>Gate log-decays [B, Hg, T, K or 1] broadcast to q's heads and width: [B, H, T, K].</summary>
@@ -215,12 +215,12 @@ public static class GatedLinearAttention
         int p = (int)(c / sub);
         var dev = q.device;
         // Across sub-chunks: query sub-chunk j against all earlier keys, through the reference index j·sub − 1.
-        var refIdx = arange(p, device: dev) * sub - 1;                                 // [P]; −1 for j = 0 (unused)
-        var refCum = cum.index_select(3, refIdx.clamp_min(0));                         // [B, H, N, P, K]
+        var refIdx = TensorNumbers.Arange(0, p, dev).Times(sub).Minus(1);              // [P]; −1 for j = 0 (unused)
+        var refCum = cum.index_select(3, refIdx.clamp_min(Scalars.Zero));              // [B, H, N, P, K]
         var qs = q.view(b, h, n, p, sub, kd);
         var cs = cum.view(b, h, n, p, sub, kd);
         var qRef = qs * (cs - refCum.unsqueeze(4)).exp();                              // [B, H, N, P, S, K]
-        var keyIdx = arange(c, device: dev);
+        var keyIdx = TensorNumbers.Arange(0, c, dev);
         var before = (keyIdx.unsqueeze(0) <= refIdx.unsqueeze(1)).view(p, c, 1);       // [P, C, 1]: i ≤ ref_j
         var kExp = (refCum.unsqueeze(4) - cum.unsqueeze(3)).masked_fill(before.logical_not(), Scalars.NegativeInfinity);
         var kRef = k.unsqueeze(3) * kExp.exp();                                        // [B, H, N, P, C, K]
@@ -231,7 +231,7 @@ public static class GatedLinearAttention
         var causal = ones(sub, sub, ScalarType.Bool, dev).tril().unsqueeze(-1);
         var within = (qs.unsqueeze(5) * ks.unsqueeze(4) * diff.masked_fill(causal.logical_not(), Scalars.NegativeInfinity).exp()).sum(-1);
         var blockDiag = within.unsqueeze(5) * eye(p, device: dev).view(p, 1, p, 1);   // [B, H, N, P, S, P, S]
-        return (across + blockDiag.view(b, h, n, p, sub, c)).view(b, h, n, c, c);
+        return across.Plus(blockDiag.view(b, h, n, p, sub, c)).view(b, h, n, c, c);
     }
 
     /// <summary>
@@ -247,10 +247,10 @@ public static class GatedLinearAttention
             var uPrev = u[.., .., ..(int)(n - off)];
             var dCur = d[.., .., (int)off..];
             var uCur = u[.., .., (int)off..];
-            u = cat(new[] { u[.., .., ..(int)off], uCur + dCur.exp().unsqueeze(-1) * uPrev }, 2);
-            d = cat(new[] { d[.., .., ..(int)off], dCur + dPrev }, 2);
+            u = cat(new[] { u[.., .., ..(int)off], uCur.Plus(dCur.exp().unsqueeze(-1) * uPrev) }, 2);
+            d = cat(new[] { d[.., .., ..(int)off], dCur.Plus(dPrev) }, 2);
         }
-        var after = d.exp().unsqueeze(-1) * s0.unsqueeze(2) + u;                      // state after chunk n
+        var after = (d.exp().unsqueeze(-1) * s0.unsqueeze(2)).Plus(u);                // state after chunk n
         var entering = cat(new[] { s0.unsqueeze(2), after[.., .., ..(int)(n - 1)] }, 2);
         return (entering, after[.., .., -1]);
     }

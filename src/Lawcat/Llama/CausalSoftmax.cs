@@ -25,8 +25,8 @@ public static class CausalSoftmax
     {
         if (!always && keyMask is null && (tq == 1 || (past == 0 && tq == tk))) return null;
         using var scope = NewDisposeScope();
-        var qpos = arange(past, past + tq, device: device).unsqueeze(1);   // [Tq, 1]
-        var kpos = arange(0, tk, device: device).unsqueeze(0);             // [1, Tk]
+        var qpos = TensorNumbers.Arange(past, past + tq, device).unsqueeze(1); // [Tq, 1]
+        var kpos = TensorNumbers.Arange(0, tk, device).unsqueeze(0);         // [1, Tk]
         var allowed = (kpos <= qpos).unsqueeze(0);                          // [1, Tq, Tk]
         if (keyMask is not null) allowed = allowed & keyMask.to(ScalarType.Bool).unsqueeze(1); // [B, Tq, Tk]
         var min = dtype == ScalarType.BFloat16 ? -3.3895313892515355e38 : dtype == ScalarType.Float16 ? -65504.0 : float.MinValue;
@@ -52,8 +52,8 @@ public static class CausalSoftmax
         var (b, h, d) = (q.shape[0], q.shape[1], q.shape[3]);
         long kvHeads = k.shape[1], groups = h / kvHeads;
         var qg = q.view(b, kvHeads, groups, d);                                              // [B, Hkv, g, D]
-        var scores = matmul(qg, k.transpose(2, 3)) * (1.0 / Math.Sqrt(d));                  // [B, Hkv, g, Tk]
-        if (mask is not null) scores = scores + mask.view(b, 1, 1, mask.shape[^1]);
+        var scores = matmul(qg, k.transpose(2, 3)).Times(1.0 / Math.Sqrt(d));               // [B, Hkv, g, Tk]
+        if (mask is not null) scores = scores.Plus(mask.view(b, 1, 1, mask.shape[^1]));
         var weights = scores.softmax(-1, ScalarType.Float32).to(q.dtype);
         return matmul(weights, v).view(b, h, 1, d).MoveToOuterDisposeScope();               // [B, H, 1, D]
     }
@@ -63,9 +63,9 @@ public static class CausalSoftmax
     {
         using var scope = NewDisposeScope();
         double scaling = 1.0 / Math.Sqrt(q.shape[^1]);
-        var scores = matmul(q, k.transpose(2, 3)) * scaling;
+        var scores = matmul(q, k.transpose(2, 3)).Times(scaling);
         mask ??= BuildMask(null, q.shape[2], k.shape[2], k.shape[2] - q.shape[2], q.dtype, q.device, always: true);
-        if (mask is not null) scores = scores + mask;
+        if (mask is not null) scores = scores.Plus(mask);
         var weights = scores.softmax(-1, ScalarType.Float32).to(q.dtype);
         var y = matmul(weights, v);
         return (y.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());

@@ -90,7 +90,7 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
         using var _ = no_grad();
         foreach (var (name, p) in named_parameters())
         {
-            if (name.EndsWith("norm.weight")) p.fill_(1.0);
+            if (name.EndsWith("norm.weight")) p.fill_(Scalars.One);
             else if (name.EndsWith(".bias")) p.zero_();
             else nn.init.normal_(p, 0, std);
         }
@@ -131,8 +131,8 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
         long past = cache?.SeenTokens ?? 0;
         var keyMask = FullKeyMask(attentionMask, cache, b, t, past);
         var positions = keyMask is null
-            ? arange(past, past + t, device: inputIds.device).unsqueeze(0).expand(b, t)
-            : (keyMask.to(ScalarType.Int64).cumsum(1) - 1).clamp_min(0)[.., (int)past..];   // [B, T]
+            ? TensorNumbers.Arange(past, past + t, inputIds.device).unsqueeze(0).expand(b, t)
+            : keyMask.to(ScalarType.Int64).cumsum(1).Minus(1).clamp_min(Scalars.Zero)[.., (int)past..];   // [B, T]
         var h = model.Embedding.forward(inputIds);                                                // [B, T, C]
         var (cos, sin) = _rotary.Forward(positions, h.dtype);
         var ctx = new AttentionContext { PositionIds = positions, Cos = cos, Sin = sin, KeyMask = keyMask, PastLength = past, Cache = cache, Capture = capture, Start = start };

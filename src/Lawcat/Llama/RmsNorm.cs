@@ -23,8 +23,8 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = x.to(ScalarType.Float32);
-        var variance = h.pow(2).mean(new long[] { -1 }, keepdim: true);
-        h = h * rsqrt(variance + _eps);
+        var variance = h.pow(Scalars.Two).mean(new long[] { -1 }, keepdim: true);
+        h = h * rsqrt(variance.Plus(_eps));
         return (weight * h.to(x.dtype)).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Lawcat.Llama;
@@ -18,10 +19,10 @@ public sealed class RotaryEmbedding
     {
         using var scope = NewDisposeScope();
         int dim = config.HeadDim;
-        var exponent = arange(0, dim, 2, ScalarType.Int64).to(ScalarType.Float32) / dim;
-        var invFreq = 1.0f / pow(tensor((float)config.RopeTheta), exponent);
+        var exponent = TensorNumbers.Arange(0, (dim + 1) / 2).Times(2L).to(ScalarType.Float32).Over(dim);  // 0, 2, 4, … < dim, over dim
+        var invFreq = pow(tensor((float)config.RopeTheta), exponent).Dividing(1.0);
         var s = config.RopeScaling;
-        if (s.RopeType == "linear") invFreq = invFreq / (float)s.Factor;
+        if (s.RopeType == "linear") invFreq = invFreq.Over((float)s.Factor);
         if (s.RopeType == "llama3") invFreq = Llama3(invFreq, s);
         _invFreq = invFreq.data<float>().ToArray();
     }
@@ -30,11 +31,13 @@ public sealed class RotaryEmbedding
     {
         double lowWavelen = s.OriginalMaxPositionEmbeddings / s.LowFreqFactor;
         double highWavelen = s.OriginalMaxPositionEmbeddings / s.HighFreqFactor;
-        var wavelen = 2 * Math.PI / invFreq;
-        var scaled = where(wavelen > lowWavelen, invFreq / s.Factor, invFreq);
-        var smooth = (s.OriginalMaxPositionEmbeddings / wavelen - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
-        var smoothed = (1 - smooth) * scaled / s.Factor + smooth * scaled;
-        var isMedium = (wavelen < highWavelen).logical_not() & (wavelen > lowWavelen).logical_not();
+        using var low = lowWavelen.ToScalar();
+        using var high = highWavelen.ToScalar();
+        var wavelen = invFreq.Dividing(2 * Math.PI);
+        var scaled = where(wavelen > low, invFreq.Over(s.Factor), invFreq);
+        var smooth = wavelen.Dividing(s.OriginalMaxPositionEmbeddings).Minus(s.LowFreqFactor).Over(s.HighFreqFactor - s.LowFreqFactor);
+        var smoothed = (smooth.SubtractedFrom(1) * scaled).Over(s.Factor).Plus(smooth * scaled);
+        var isMedium = (wavelen < high).logical_not() & (wavelen > low).logical_not();
         return where(isMedium, smoothed, scaled);
     }
 
@@ -56,6 +59,6 @@ public sealed class RotaryEmbedding
         var s = sin.unsqueeze(1);
         long half = x.shape[^1] / 2;
         var rotated = cat(new[] { -x[.., .., .., (int)half..], x[.., .., .., ..(int)half] }, -1);
-        return (x * c + rotated * s).MoveToOuterDisposeScope();
+        return (x * c).Plus(rotated * s).MoveToOuterDisposeScope();
     }
 }

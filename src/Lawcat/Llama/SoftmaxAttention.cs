@@ -49,7 +49,7 @@ public sealed class SoftmaxAttention : DecoderAttention
         var kr = CausalSoftmax.RepeatKv(k, _heads / _kvHeads);                       // [B, H, Tk, D]
         var scores = matmul(q[.., .., ^1..], kr.transpose(2, 3)) * scale;           // [B, H, 1, Tk]
         var mask = CausalSoftmax.BuildMask(ctx.KeyMask, 1, kr.shape[2], kr.shape[2] - 1, q.dtype, q.device);
-        if (mask is not null) scores = scores + mask;
+        if (mask is not null) scores = scores.Plus(mask);
         return scores.softmax(-1, ScalarType.Float32).squeeze(2).MoveToOuterDisposeScope();
     }
 

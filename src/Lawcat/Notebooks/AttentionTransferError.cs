@@ -50,7 +50,7 @@ public static class AttentionTransferError
                 foreach (var (layer, (s, t)) in capture.TransferPairs)
                 {
                     var teacher = t.to(ScalarType.Float64);
-                    double error = (s.to(ScalarType.Float64) - teacher).pow(2).sum().item<double>(), energy = teacher.pow(2).sum().item<double>();
+                    double error = (s.to(ScalarType.Float64) - teacher).pow(Scalars.Two).sum().item<double>(), energy = teacher.pow(Scalars.Two).sum().item<double>();
                     var (e0, t0, n0) = sums.GetValueOrDefault(layer);
                     sums[layer] = (e0 + error, t0 + energy, n0 + teacher.numel());
                 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -52,7 +53,10 @@ public sealed class AdamW : IDisposable
         if (grads.Count == 0) return 0;
         double norm = stack(grads.Select(g => g.to(ScalarType.Float32).norm()).ToArray()).norm().item<float>();
         if (maxNorm > 0 && norm > maxNorm)
-            foreach (var g in grads) g.mul_(maxNorm / (norm + 1e-6));
+            {
+            using var factor = (maxNorm / (norm + 1e-6)).ToScalar();
+            foreach (var g in grads) g.mul_(factor);
+        }
         return norm;
     }
 
@@ -62,17 +66,22 @@ public sealed class AdamW : IDisposable
         using var _ = no_grad();
         Step++;
         double bc1 = 1 - Math.Pow(Beta1, Step), bc2 = 1 - Math.Pow(Beta2, Step);
+        using var beta1 = Beta1.ToScalar();
+        using var beta2 = Beta2.ToScalar();
+        using var newWeight1 = (1 - Beta1).ToScalar();
+        using var newWeight2 = (1 - Beta2).ToScalar();
+        using var decay = (1 - LearningRate * WeightDecay).ToScalar();
         foreach (var (name, p) in _params)
         {
             if (p.grad is null) continue;
             using var scope = NewDisposeScope();
             var (m, v) = Moments(name, p);
             var g = p.grad.to(ScalarType.Float32);
-            m.mul_(Beta1).add_(g, 1 - Beta1);
-            v.mul_(Beta2).addcmul_(g, g, 1 - Beta2);
-            var update = (m / bc1) / ((v / bc2).sqrt() + Eps);
-            if (WeightDecay != 0) p.mul_(1 - LearningRate * WeightDecay);
-            p.sub_((update * LearningRate).to(p.dtype));
+            m.mul_(beta1).add_(g, newWeight1);
+            v.mul_(beta2).addcmul_(g, g, newWeight2);
+            var update = m.Over(bc1) / v.Over(bc2).sqrt().Plus(Eps);
+            if (WeightDecay != 0) p.mul_(decay);
+            p.sub_(update.Times(LearningRate).to(p.dtype));
         }
     }
 

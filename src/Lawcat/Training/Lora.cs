@@ -1,3 +1,4 @@
+using TorchSharp;
 using Lawcat.Llama;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -56,16 +57,19 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         if (!Enabled) return y.MoveToOuterDisposeScope();
         var h = x.to(ScalarType.Float32);
         if (training && _dropout > 0)
-            h = h * (rand(h.shape, generator: DropoutGenerator, device: h.device) >= _dropout).to(h.dtype) / (1 - _dropout);
-        var update = lora_B.forward(lora_A.forward(h)) * _scale;
-        return (y + update.to(y.dtype)).MoveToOuterDisposeScope();
+        {
+            using var dropout = _dropout.ToScalar();
+            h = (h * (rand(h.shape, generator: DropoutGenerator, device: h.device) >= dropout).to(h.dtype)).Over(1 - _dropout);
+        }
+        var update = lora_B.forward(lora_A.forward(h)).Times(_scale);
+        return y.Plus(update.to(y.dtype)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The base weight with the update folded in: W + (α/r) B A.</summary>
     public Tensor MergedWeight()
     {
         using var _ = no_grad();
-        return (base_layer.weight!.to(ScalarType.Float32) + _scale * matmul(lora_B.weight!, lora_A.weight!)).to(base_layer.weight!.dtype);
+        return base_layer.weight!.to(ScalarType.Float32).Plus(matmul(lora_B.weight!, lora_A.weight!).Times(_scale)).to(base_layer.weight!.dtype);
     }
 }
 

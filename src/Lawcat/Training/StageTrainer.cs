@@ -143,7 +143,7 @@ public sealed class StageTrainer
                 parts[k] = parts.GetValueOrDefault(k) + v / accum;
             }
             if (!double.IsFinite(value)) throw Diverged(step, "loss", value);
-            (batch.Loss / accum).backward();
+            batch.Loss.Over(accum).backward();
             total += value / accum;
             tokens += next.Mask.sum().item<long>();
         }

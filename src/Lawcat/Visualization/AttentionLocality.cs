@@ -1,3 +1,4 @@
+using TorchSharp;
 using Microsoft.Data.Analysis;
 using ScottPlot;
 using static TorchSharp.torch;
@@ -17,8 +18,8 @@ public static class AttentionLocality
         using var scope = NewDisposeScope();
         var w = weights.to(ScalarType.Float64).cpu();
         long t = w.shape[^1];
-        var pos = arange(t, dtype: ScalarType.Float64);
-        var distance = (pos.unsqueeze(1) - pos.unsqueeze(0)).clamp_min(0);       // [T, T], query − key
+        var pos = TensorNumbers.Arange(0, t).to(ScalarType.Float64);
+        var distance = (pos.unsqueeze(1) - pos.unsqueeze(0)).clamp_min(Scalars.Zero);       // [T, T], query − key
         return (w * distance).sum(-1).mean(new long[] { -1 }).data<double>().ToArray();
     }
 
@@ -31,9 +32,10 @@ public static class AttentionLocality
         using var scope = NewDisposeScope();
         var w = weights.to(ScalarType.Float64).cpu();
         long t = w.shape[^1];
-        var pos = arange(t, dtype: ScalarType.Float64);
+        var pos = TensorNumbers.Arange(0, t).to(ScalarType.Float64);
         var distance = pos.unsqueeze(1) - pos.unsqueeze(0);
-        var band = (distance >= 0).logical_and(distance < window).to(ScalarType.Float64);
+        using var width = window.ToScalar();
+        var band = (distance >= Scalars.Zero).logical_and(distance < width).to(ScalarType.Float64);
         return (w * band).sum(-1).mean(new long[] { -1 }).data<double>().ToArray();
     }
 

@@ -57,8 +57,8 @@ public static class GlaCudaCheck
         manual_seed(seed);
         return new[]
         {
-            randn(b, h, t, k, device: device) * 0.5, randn(b, h, t, k, device: device) * 0.5, randn(b, h, t, v, device: device),
-            nn.functional.logsigmoid(randn(b, h, t, k, device: device)) / normalizer, randn(b, h, k, v, device: device) * 0.1,
+            randn(b, h, t, k, device: device).Times(0.5), randn(b, h, t, k, device: device).Times(0.5), randn(b, h, t, v, device: device),
+            nn.functional.logsigmoid(randn(b, h, t, k, device: device)).Over(normalizer), randn(b, h, k, v, device: device).Times(0.1),
         };
     }
 
@@ -90,8 +90,8 @@ public static class GlaCudaCheck
             return strided ? x.transpose(1, 2).contiguous().to(ScalarType.BFloat16).transpose(1, 2) : x.to(ScalarType.BFloat16);
         }
         var (q, k, v) = (Input(h, kd, true), Input(h, kd, true), Input(valueHeads, vd, false));
-        var g = nn.functional.logsigmoid(randn(b, hg, t, kd, device: device)) / normalizer;
-        var s0 = rand(b, h, kd, vs, device: device) * 0.1;
+        var g = nn.functional.logsigmoid(randn(b, hg, t, kd, device: device)).Over(normalizer);
+        var s0 = rand(b, h, kd, vs, device: device).Times(0.1);
         double scale = 0.125, eps = 1e-10;
         var (q32, k32) = (q.to(ScalarType.Float32), k.to(ScalarType.Float32));
         var v32 = v.to(ScalarType.Float32).repeat_interleave(h / valueHeads, 1);

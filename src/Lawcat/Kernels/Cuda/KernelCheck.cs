@@ -55,6 +55,6 @@ public static class KernelCheck
     {
         using var scope = NewDisposeScope();
         var r = reference.to(ScalarType.Float64);
-        return (x.to(ScalarType.Float64) - r).pow(2).mean().sqrt().item<double>() / Math.Max(r.pow(2).mean().sqrt().item<double>(), 1e-30);
+        return (x.to(ScalarType.Float64) - r).pow(Scalars.Two).mean().sqrt().item<double>() / Math.Max(r.pow(Scalars.Two).mean().sqrt().item<double>(), 1e-30);
     }
 }

@@ -52,7 +52,7 @@ public static class LawcatKernelsCheck
         var teacher = new SoftmaxAttention(config, 0, device, dtype);
         var layer = new LawcatAttention(config, LawcatOptions.Default, 0, teacher.Projections, device, ScalarType.Float32);
         foreach (var (name, p) in layer.NewParameters())
-            p.add_(randn_like(p) * (name.Contains("conv") ? 0.3 : name.Contains("gk_proj.1.bias") ? 2.0 : 0.1));
+            p.add_(randn_like(p).Times(name.Contains("conv") ? 0.3 : name.Contains("gk_proj.1.bias") ? 2.0 : 0.1), Scalars.One);
         return layer;
     }
 
@@ -65,10 +65,10 @@ public static class LawcatKernelsCheck
         int total = prompt + steps;
         var x = randn(new long[] { 2, total, config.HiddenSize }, dtype: dtype, device: device);
         var mask = ones(new long[] { 2, total }, ScalarType.Bool, device);
-        if (prompt > 10) mask[1, ..10].fill_(false);                                                  // row 1 is left-padded
+        if (prompt > 10) mask[1, ..10].fill_(Scalars.Zero);                                                  // row 1 is left-padded
         AttentionContext Ctx(long start, long t)
         {
-            var pos = arange(start, start + t, device: device).unsqueeze(0).expand(2, t);
+            var pos = TensorNumbers.Arange(start, start + t, device).unsqueeze(0).expand(2, t);
             var (cos, sin) = rotary.Forward(pos, dtype);
             return new AttentionContext { PositionIds = pos, Cos = cos, Sin = sin, PastLength = start, KeyMask = mask[.., ..(int)(start + t)] };
         }
@@ -107,7 +107,7 @@ public static class LawcatKernelsCheck
         var q = randn(2, 8, 1, 64, device: device).softmax(-1).to(dtype);
         var k = randn(2, 8, 1, 64, device: device).softmax(-1).to(dtype);
         var v = randn(2, 2, 1, 64, device: device).to(dtype);
-        var g = nn.functional.logsigmoid(randn(2, 2, 1, 64, device: device)) / 16;
+        var g = nn.functional.logsigmoid(randn(2, 2, 1, 64, device: device)).Over(16);
         var s0 = rand(2, 8, 64, 65, device: device);
         var (yRef, sRef) = GatedLinearAttention.Normalized(q.to(ScalarType.Float32), k.to(ScalarType.Float32), v.to(ScalarType.Float32).repeat_interleave(4, 1),
             g, 0.125, 1e-10, s0, GlaForm.Recurrent);
