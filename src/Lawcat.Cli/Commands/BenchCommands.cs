@@ -7,7 +7,7 @@ using Lawcat.Attention;
 using Lawcat.Benchmarks;
 using Lawcat.Conversion;
 using Lawcat.IO;
-using Lawcat.Kernels.Cuda;
+using Lawcat.Kernels;
 using Lawcat.Llama;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -23,7 +23,7 @@ sealed class BenchAttentionCommand : Command<BenchAttentionCommand.Settings>
         [CommandOption("--lengths <LIST>"), Description("Sequence lengths, ascending (default 1k..64k on CUDA, 512..4k on CPU).")]
         public string? Lengths { get; init; }
 
-        [CommandOption("--methods <LIST>"), Description("Subset of: sdpa, lawcat-op, softmax-layer, lawcat-layer, sdpa-decode, lawcat-decode, softmax-layer-decode, lawcat-layer-decode.")]
+        [CommandOption("--methods <LIST>"), Description("Subset of: sdpa, lawcat-op, lawcat-op-tensor, layer-gemms, softmax-layer, lawcat-layer, sdpa-decode, lawcat-decode, softmax-layer-decode, lawcat-layer-decode.")]
         public string? Methods { get; init; }
 
         [CommandOption("--heads <N>"), DefaultValue(32)] public int Heads { get; init; } = 32;
@@ -45,7 +45,8 @@ sealed class BenchAttentionCommand : Command<BenchAttentionCommand.Settings>
             : Cli.Lengths(s.Lengths, "--lengths");
         var methods = s.Methods?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var o = new AttentionBenchmarkOptions(lengths, s.Heads, s.KvHeads, s.HeadDim, methods, !s.NoBackward, 2, s.Iterations);
-        var table = new Table().Title($"attention prefill, B=1 H={s.Heads} D={s.HeadDim} {dtype} on {device}").AddColumns("method", "pass", "length", "ms", "peak memory");
+        Console.WriteLine($"LAWCAT kernels: {KernelPolicies.Default.Describe()}");
+        var table = new Table().Title($"attention prefill, B=1 H={s.Heads} D={s.HeadDim} {dtype} on {device}, kernels {KernelPolicies.Default.Describe()}").AddColumns("method", "pass", "length", "ms", "peak memory");
         var results = AttentionBenchmark.Run(o, device, dtype, r =>
             Console.WriteLine($"{r.Method} {r.Pass} {r.Length}: {(r.Error is null ? r.Milliseconds.ToString("F3", CultureInfo.InvariantCulture) + " ms" : r.Error)}"));
         foreach (var r in results)
@@ -53,7 +54,7 @@ sealed class BenchAttentionCommand : Command<BenchAttentionCommand.Settings>
                 r.PeakBytes is long b ? Cli.Bytes(b) : "-");
         AnsiConsole.Write(table);
         if (s.Json is not null)
-            File.WriteAllText(s.Json, JsonSerializer.Serialize(new { device = device.ToString(), dtype = dtype.ToString(), options = o, results },
+            File.WriteAllText(s.Json, JsonSerializer.Serialize(new { device = device.ToString(), dtype = dtype.ToString(), kernels = KernelPolicies.Default.Describe(), options = o, results },
                 new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         return 0;
     }
@@ -124,6 +125,12 @@ sealed class BenchModelCommand : Command<BenchModelCommand.Settings>
         [CommandOption("--no-student"), Description("Skip the LAWCAT conversion.")]
         public bool NoStudent { get; init; }
 
+        [CommandOption("--student-only"), Description("Time only the LAWCAT conversion (run the teacher in another process to record each one's own peak memory).")]
+        public bool StudentOnly { get; init; }
+
+        [CommandOption("--random <ARCHITECTURE>"), Description("Instead of a model folder, random weights of an architecture: llama-3.2-1b (speed does not depend on the weights).")]
+        public string? Random { get; init; }
+
         [CommandOption("--json <FILE>"), Description("Write the results as JSON.")]
         public string? Json { get; init; }
     }
@@ -133,11 +140,22 @@ sealed class BenchModelCommand : Command<BenchModelCommand.Settings>
         var device = Cli.Device(s.Device);
         var dtype = Cli.DType(s.Dtype);
         long baseline = GpuMemory.UsedBytes() ?? 0;
+        if (s.NoStudent && s.StudentOnly) throw new LawcatException("--no-student and --student-only exclude each other.");
         var sw = Stopwatch.StartNew();
-        var model = LlamaModel.FromPretrained(s.ModelFolder, dtype, device);
+        var model = s.Random switch
+        {
+            null => LlamaModel.FromPretrained(s.ModelFolder, dtype, device),
+            "llama-3.2-1b" => new LlamaModel(LlamaConfig.Llama32_1B, device, dtype),
+            _ => throw new LawcatException($"--random '{s.Random}': expected llama-3.2-1b."),
+        };
+        model.eval();
         if (device.type == TorchSharp.DeviceType.CUDA) cuda.synchronize();
         double loadSeconds = sw.Elapsed.TotalSeconds;
-        var report = new JsonObject { ["model"] = Path.GetFullPath(s.ModelFolder), ["device"] = device.ToString(), ["dtype"] = dtype.ToString(), ["load_seconds"] = loadSeconds };
+        var report = new JsonObject
+        {
+            ["model"] = s.Random is null ? Path.GetFullPath(s.ModelFolder) : $"{s.Random} (random weights)", ["device"] = device.ToString(), ["dtype"] = dtype.ToString(),
+            ["kernels"] = Lawcat.Kernels.KernelPolicies.Default.Describe(), ["load_seconds"] = loadSeconds,
+        };
         Console.WriteLine($"loaded in {loadSeconds:F2} s");
         if (s.Reference is not null)
         {
@@ -150,13 +168,16 @@ sealed class BenchModelCommand : Command<BenchModelCommand.Settings>
         }
         var prefill = Cli.Lengths(s.Prefill, "--prefill");
         var decode = Cli.Lengths(s.Decode, "--decode");
-        report["teacher"] = Speeds(model, prefill, decode, s.ProfileDecode);
-        report["teacher_peak_bytes"] = (GpuMemory.UsedBytes() ?? baseline) - baseline;
+        if (!s.StudentOnly)
+        {
+            report["teacher"] = Speeds(model, prefill, decode, s.ProfileDecode, baseline);
+            report["teacher_peak_bytes"] = (GpuMemory.UsedBytes() ?? baseline) - baseline;
+        }
         if (!s.NoStudent)
         {
             LawcatConversion.Convert(model, LawcatOptions.Default);
             model.eval();
-            report["student"] = Speeds(model, prefill, decode, s.ProfileDecode);
+            report["student"] = Speeds(model, prefill, decode, s.ProfileDecode, baseline);
             report["student_peak_bytes"] = (GpuMemory.UsedBytes() ?? baseline) - baseline;
         }
         var text = report.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
@@ -165,7 +186,9 @@ sealed class BenchModelCommand : Command<BenchModelCommand.Settings>
         return 0;
     }
 
-    static JsonObject Speeds(LlamaModel model, int[] prefill, int[] decode, bool profile)
+    // Peak bytes are the process's device memory in use after a measurement (libtorch keeps what it reserved), less what
+    // was in use before the model: ascending lengths make each the peak so far, weights included.
+    static JsonObject Speeds(LlamaModel model, int[] prefill, int[] decode, bool profile, long baseline)
     {
         var o = new JsonObject();
         foreach (var t in prefill)
@@ -173,6 +196,7 @@ sealed class BenchModelCommand : Command<BenchModelCommand.Settings>
             double ms = ModelBenchmark.PrefillMs(model, t);
             o[$"prefill_{t}_ms"] = ms;
             o[$"prefill_{t}_tokens_per_s"] = t / (ms / 1000);
+            if (GpuMemory.UsedBytes() is long used) o[$"prefill_{t}_peak_bytes"] = used - baseline;
             Console.WriteLine($"prefill {t}: {ms:F1} ms ({t / (ms / 1000):N0} tokens/s)");
         }
         foreach (var c in decode)

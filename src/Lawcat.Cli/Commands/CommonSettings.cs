@@ -11,6 +11,9 @@ class DeviceSettings : CommandSettings
 
     [CommandOption("--dtype <DTYPE>"), Description("float32 or bfloat16 (weights and activations)."), DefaultValue("float32")]
     public string Dtype { get; init; } = "float32";
+
+    [CommandOption("--kernels <POLICY>"), Description("Where LAWCAT attention runs: auto, tensor-only, cuda-cores, tensor-cores or fused (default: LAWCAT_KERNELS, else auto).")]
+    public string? Kernels { get; init; }
 }
 
 /// <summary>Options of commands that run a teacher and, optionally, its distilled student.</summary>

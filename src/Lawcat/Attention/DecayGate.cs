@@ -63,6 +63,15 @@ public sealed class DecayGate : nn.Module<Tensor, Tensor?>
         return l;
     }
 
+    /// <summary>
+    /// The weights of LAWCAT's low-rank gate, for kernels that compute g = logsigmoid(W_up W_down x + b) / normalizer
+    /// themselves: W_down [rank, C], W_up [Hkv·K, rank], b [Hkv·K]. Null for the other gates, and whenever
+    /// <see cref="forward"/> computes anything beyond that formula (a clamp, say), so such kernels stay exact.
+    /// </summary>
+    public (Tensor Down, Tensor Up, Tensor? Bias, double Normalizer)? LowRankWeights() =>
+        _kind == GateKind.LowRankPerDim && gk_proj is not null && gk_proj.children().ToArray() is [Linear down, Linear up]
+            ? (down.weight!, up.weight!, up.bias, _normalizer) : null;
+
     /// <inheritdoc/>
     public override Tensor? forward(Tensor x)
     {

@@ -47,6 +47,15 @@ public sealed class LawcatAttention : DecoderAttention
     public LawcatMode Mode { get; set; } = LawcatMode.Student;
 
     /// <summary>
+    /// Where this layer's attention runs (<see cref="KernelBackend"/>); starts as <see cref="LawcatOptions.Kernels"/>. Null:
+    /// the process default (<see cref="KernelPolicies.Default"/>).
+    /// </summary>
+    public KernelPolicy? Kernels { get; set; }
+
+    /// <summary>The policy in effect for this layer's calls.</summary>
+    public KernelPolicy Policy => Kernels ?? KernelPolicies.Default;
+
+    /// <summary>
     /// A LAWCAT layer reusing the teacher projections <paramref name="projections"/> as they are (not re-initialized);
     /// new parameters are created in <paramref name="dtype"/> on <paramref name="device"/>.
     /// </summary>
@@ -54,6 +63,7 @@ public sealed class LawcatAttention : DecoderAttention
         Device? device = null, ScalarType? dtype = null) : base(nameof(LawcatAttention), layerIndex, projections)
     {
         Options = options.Validate();
+        Kernels = options.Kernels;
         (_heads, _kvHeads, _headDim) = (config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim);
         long channels = (long)_heads * _headDim;
         CausalConv1d? Conv(bool on) => on ? new CausalConv1d(channels, options.ConvKernelSize, options.ConvInitOffTap, device, dtype) : null;
@@ -187,17 +197,17 @@ public sealed class LawcatAttention : DecoderAttention
         using var scope = NewDisposeScope();
         var (b, t) = (x.shape[0], x.shape[1]);
         bool decoding = state is not null && t == 1;
-        if (FusedApplies(x, decoding)) return FusedStudentHeads(x, ctx, state, decoding).MoveToOuterDisposeScope();
+        if (KernelBackend.FusedLayer(Policy, x, decoding, HeadlinePath, NeedsGradient(x), FusedShape))
+            return FusedStudentHeads(x, ctx, state, decoding).MoveToOuterDisposeScope();
         var f = ComputeFeatures(x, ctx, state);
         double scale = 1.0 / Math.Sqrt(f.Q.shape[3]);
         Tensor y, s;
         if (Options.Normalization == NormalizationKind.Denominator && Options.WindowSize == 0)
         {
-            var (q, k, v) = OpOperands(x, f);
             var g = f.Gate ?? zeros(new[] { b, 1L, t, 1L }, ScalarType.Float32, x.device);
             (y, s) = decoding
-                ? GatedLinearAttention.NormalizedStep(q, k, v, g, scale, Options.NormalizationEps, state!.S)
-                : GatedLinearAttention.Normalized(q, k, v, g, scale, Options.NormalizationEps, state?.S, Options.Form, Options.ChunkSize);
+                ? KernelBackend.NormalizedStep(f.Q, f.K, f.V, g, scale, Options.NormalizationEps, state!.S, Policy)
+                : KernelBackend.Normalized(f.Q, f.K, f.V, g, scale, Options.NormalizationEps, state?.S, Policy, Options.Form, Options.ChunkSize, operands: x.dtype);
         }
         else
         {
@@ -243,76 +253,87 @@ public sealed class LawcatAttention : DecoderAttention
     }
 
     /// <summary>
-    /// Whether inference can run on the fused CUDA kernels (<see cref="LawcatKernels"/>, where enabled, and
-    /// <see cref="GlaMma"/>): the headline linear path (conv on q and k only, Hedgehog, denominator normalization, no RoPE, no window, chunked
-    /// form), head width 64, fp32 LAWCAT parameters, no gradients; prefill in a bf16 model, decoding in bf16 or fp32.
-    /// Everything else, and every CPU run, takes the tensor operations, which are what the kernels are checked against.
+    /// Whether this layer computes what the fused LAWCAT kernels compute: the headline linear path (conv on q and k only,
+    /// Hedgehog, denominator normalization, no RoPE, no window, chunked form).
     /// </summary>
-    bool FusedApplies(Tensor x, bool decoding)
+    bool HeadlinePath
     {
-        var o = Options;
-        if (!LawcatKernels.Runs(x.device)) return false;
-        if (o.FeatureMap != FeatureMapKind.HedgehogSoftmax || !o.ConvOnQuery || !o.ConvOnKey || o.ConvOnValue || o.ConvKernelSize > LawcatKernels.MaxConvTaps
-            || o.RopeOnLinearPath || o.WindowSize > 0 || o.Normalization != NormalizationKind.Denominator || o.Form != GlaForm.Chunked || _headDim != 64)
-            return false;
-        if (q_conv1d!.Weight.dtype != ScalarType.Float32 || k_conv1d!.Weight.dtype != ScalarType.Float32 || feature_map.Weight!.dtype != ScalarType.Float32)
-            return false;
-        if (is_grad_enabled() && (x.requires_grad || parameters().Any(p => p.requires_grad))) return false;
-        return decoding ? x.dtype is ScalarType.BFloat16 or ScalarType.Float32 : x.dtype == ScalarType.BFloat16;
+        get
+        {
+            var o = Options;
+            return o.FeatureMap == FeatureMapKind.HedgehogSoftmax && o.ConvOnQuery && o.ConvOnKey && !o.ConvOnValue && !o.RopeOnLinearPath
+                && o.WindowSize == 0 && o.Normalization == NormalizationKind.Denominator && o.Form == GlaForm.Chunked;
+        }
     }
 
+    /// <summary>The widths and weight dtypes the fused kernels depend on.</summary>
+    LawcatKernels.LayerShape FusedShape => new(_headDim, Options.ConvKernelSize,
+        q_conv1d?.Weight.dtype ?? ScalarType.Float32, feature_map.Weight?.dtype ?? ScalarType.Float32);
+
+    bool NeedsGradient(Tensor x) => KernelBackend.NeedsGradient(parameters().Append(x));
+
     /// <summary>
-    /// <see cref="StudentHeads"/> on the fused kernels: the teacher projections (cuBLAS), the gate's projections (tensor
-    /// operations), then one kernel for the conv and feature maps and the tensor-core GLA for a prompt, or one kernel for
-    /// a whole decoding step. The conv tails and state keep the tensor path's layout, so either path can continue the other.
+    /// <see cref="StudentHeads"/> on the fused kernels (<see cref="KernelBackend.FusedLayer"/> decides): a prompt or one
+    /// decoding step. The conv tails and state keep the tensor path's layout, so either path can continue the other.
     /// </summary>
-    Tensor FusedStudentHeads(Tensor x, AttentionContext ctx, LawcatState? state, bool decoding)
+    Tensor FusedStudentHeads(Tensor x, AttentionContext ctx, LawcatState? state, bool decoding) =>
+        decoding ? FusedDecodeStep(x, state!) : FusedPrefill(x, ctx, state);
+
+    /// <summary>A prompt: projections (cuBLAS) and gate in tensor operations, one kernel for the conv and feature maps, the tensor-core op.</summary>
+    Tensor FusedPrefill(Tensor x, AttentionContext ctx, LawcatState? state)
     {
         using var scope = NewDisposeScope();
         var (b, t) = (x.shape[0], x.shape[1]);
         var (qp, kp, vp) = (q_proj.forward(x), k_proj.forward(x), v_proj.forward(x));    // [B, T, H*D], [B, T, Hkv*D] x 2
         var g = gate.forward(x.to(ScalarType.Float32));                                   // [B, Hkv, T, K or 1] or null
-        double scale = 1.0 / Math.Sqrt(_headDim), eps = Options.NormalizationEps;
-        int taps = Options.ConvKernelSize;
-        if (decoding)
-        {
-            Tensor Tail(Tensor? tail) => tail is { dtype: ScalarType.Float32 } && tail.is_contiguous() ? tail
-                : tail?.to(ScalarType.Float32).contiguous() ?? zeros(new[] { b, (long)_heads * _headDim, taps - 1L }, ScalarType.Float32, x.device);
-            var (qTail, kTail) = (Tail(state!.QTail), Tail(state.KTail));
-            var s = state.S is { dtype: ScalarType.Float32 } && state.S.is_contiguous() ? state.S
-                : state.S?.to(ScalarType.Float32).contiguous() ?? zeros(new[] { b, (long)_heads, _headDim, _headDim + 1L }, ScalarType.Float32, x.device);
-            var y = LawcatKernels.DecodeStep(qp, kp, vp, q_conv1d!.Weight, k_conv1d!.Weight, qTail, kTail, feature_map.Weight!, g, s, scale, eps, _heads, _kvHeads);
-            state.SetTails(qTail, kTail, null);
-            state.SetS(s);
-            return y.to(x.dtype).MoveToOuterDisposeScope();                                // [B, 1, H*D]
-        }
         var valid = ctx.KeyMask?[.., (int)ctx.PastLength..];                               // [B, T]
         var (fq, fk, qt, kt) = LawcatKernels.Features(qp, kp, q_conv1d!.Weight, k_conv1d!.Weight, state?.QTail, state?.KTail, feature_map.Weight!, valid, _heads, _kvHeads);
         state?.SetTails(qt, kt, null);
         var v = vp.view(b, t, _kvHeads, _headDim).transpose(1, 2);                          // [B, Hkv, T, D], shared by each group
-        var (o, s2) = GatedLinearAttention.Normalized(fq, fk, v, g ?? zeros(new[] { b, 1L, t, 1L }, ScalarType.Float32, x.device), scale, eps, state?.S);
-        state?.SetS(s2);
+        var (o, s) = KernelBackend.Normalized(fq, fk, v, g ?? zeros(new[] { b, 1L, t, 1L }, ScalarType.Float32, x.device), 1.0 / Math.Sqrt(_headDim),
+            Options.NormalizationEps, state?.S, Policy);
+        state?.SetS(s);
         return o.transpose(1, 2).reshape(b, t, (long)_heads * _headDim).to(x.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// q, k, v for the normalized op. Inference in a bf16 model on CUDA hands the op bf16 operands (its kernels accumulate
-    /// and normalize in fp32 on tensor cores); everything else keeps the features' dtype.
+    /// A decoding step in one kernel: with plain linear projections and LAWCAT's low-rank gate the kernel also projects
+    /// the token and computes its decays; otherwise those come from tensor operations.
     /// </summary>
-    static (Tensor Q, Tensor K, Tensor V) OpOperands(Tensor x, Features f)
+    Tensor FusedDecodeStep(Tensor x, LawcatState state)
     {
-        bool bf16 = x.dtype == ScalarType.BFloat16 && x.device.type == TorchSharp.DeviceType.CUDA && !f.Q.requires_grad && !f.K.requires_grad && !f.V.requires_grad;
-        return bf16 ? (f.Q.to(ScalarType.BFloat16), f.K.to(ScalarType.BFloat16), f.V.to(ScalarType.BFloat16)) : (f.Q, f.K, f.V);
+        using var scope = NewDisposeScope();
+        long b = x.shape[0];
+        int taps = Options.ConvKernelSize;
+        Tensor Tail(Tensor? tail) => tail is { dtype: ScalarType.Float32 } && tail.is_contiguous() ? tail
+            : tail?.to(ScalarType.Float32).contiguous() ?? zeros(new[] { b, (long)_heads * _headDim, taps - 1L }, ScalarType.Float32, x.device);
+        var (qTail, kTail) = (Tail(state.QTail), Tail(state.KTail));
+        var s = state.S is { dtype: ScalarType.Float32 } && state.S.is_contiguous() ? state.S
+            : state.S?.to(ScalarType.Float32).contiguous() ?? zeros(new[] { b, (long)_heads, _headDim, _headDim + 1L }, ScalarType.Float32, x.device);
+        var weights = PlainProjections() is { } pw && LawcatKernels.TakesProjections(x, pw, _heads, _kvHeads) ? pw : null;
+        var lowRank = gate.LowRankWeights() is { } lr && new LawcatKernels.LowRankGate(lr.Down, lr.Up, lr.Bias, lr.Normalizer) is var lg
+            && LawcatKernels.TakesGate(x, lg, _kvHeads) ? lg : null;
+        var projected = weights is null ? (q_proj.forward(x), k_proj.forward(x), v_proj.forward(x)) : ((Tensor, Tensor, Tensor)?)null;
+        var g = lowRank is null ? gate.forward(x.to(ScalarType.Float32)) : null;
+        var y = LawcatKernels.DecodeStep(x, weights, projected, q_conv1d!.Weight, k_conv1d!.Weight, qTail, kTail, feature_map.Weight!, lowRank, g, s,
+            1.0 / Math.Sqrt(_headDim), Options.NormalizationEps, _heads, _kvHeads);
+        state.SetTails(qTail, kTail, null);
+        state.SetS(s);
+        return y.MoveToOuterDisposeScope();                                                // [B, 1, H*D]
     }
+
+    /// <summary>The q, k, v projections' weights when all three are plain linear maps (not LoRA-wrapped, say).</summary>
+    LawcatKernels.Projections? PlainProjections() =>
+        q_proj is Linear q && k_proj is Linear k && v_proj is Linear v ? new(q.weight!, k.weight!, v.weight!, q.bias, k.bias, v.bias) : null;
 
     (Tensor O, Tensor S) RunOp(Tensor q, Tensor k, Tensor v, Tensor g, double scale, Tensor? s0, bool decoding)
     {
-        if (decoding) return GatedLinearAttention.Step(q, k, v, g, scale, s0);
+        if (decoding) return KernelBackend.Step(q, k, v, g, scale, s0, Policy);
         return Options.Form switch
         {
             GlaForm.Parallel => GatedLinearAttention.Parallel(q, k, v, g, scale, s0),
             GlaForm.Recurrent => GatedLinearAttention.Recurrent(q, k, v, g, scale, s0),
-            _ => GatedLinearAttention.Chunked(q, k, v, g, scale, s0, Options.ChunkSize),
+            _ => KernelBackend.Chunked(q, k, v, g, scale, s0, Policy, Options.ChunkSize),
         };
     }
 

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Lawcat.Attention;
 
 /// <summary>The feature map φ applied to queries and keys of the linear path.</summary>
@@ -112,6 +114,14 @@ public sealed record LawcatOptions
     public GlaForm Form { get; init; } = GlaForm.Chunked;
     /// <summary>Chunk length of the chunked form.</summary>
     public int ChunkSize { get; init; } = 64;
+
+    /// <summary>
+    /// Where the attention runs (<see cref="Kernels.KernelPolicy"/>: auto, tensor_only, cuda_cores, tensor_cores, fused); null
+    /// (the default, not written to files): the process default, from <c>--kernels</c> or LAWCAT_KERNELS, else auto. It
+    /// changes speed, not what is computed (every kernel is checked against the tensor operations).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Kernels.KernelPolicy? Kernels { get; init; }
 
     /// <summary>The paper's headline configuration.</summary>
     public static LawcatOptions Default { get; } = new();

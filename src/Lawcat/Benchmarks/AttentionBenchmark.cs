@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace Lawcat.Benchmarks;
 
 /// <summary>One benchmark measurement.</summary>
-/// <param name="Method">What ran (sdpa, lawcat-op, softmax-layer, lawcat-layer; -decode for one token after a context).</param>
+/// <param name="Method">What ran (sdpa, lawcat-op, layer-gemms, softmax-layer, lawcat-layer; -decode for one token after a context).</param>
 /// <param name="Pass">forward or forward+backward.</param>
 /// <param name="Length">Sequence (or context) length.</param>
 /// <param name="Milliseconds">Median time per call.</param>
@@ -32,13 +32,14 @@ public sealed record AttentionBenchmarkOptions(int[] Lengths, int Heads = 32, in
 /// <summary>
 /// Prefill latency of softmax attention (libtorch SDPA, the FlashAttention path on CUDA) against LAWCAT's chunked
 /// gated linear attention, as the bare op and as a whole attention layer with Llama-3.2-1B's projection shapes, plus
-/// one decoding step after a context of each length. B = 1. On CUDA the LAWCAT forward passes run the workbench's own
-/// kernels; "lawcat-op-tensor" is the same op in tensor operations (the fallback and training path).
+/// one decoding step after a context of each length. B = 1. LAWCAT runs where the process's kernel policy says
+/// (<see cref="KernelPolicies.Default"/>, the CLI's --kernels); "lawcat-op-tensor" is the same op in tensor operations
+/// (the fallback and training path).
 /// </summary>
 public static class AttentionBenchmark
 {
     /// <summary>All methods.</summary>
-    public static readonly string[] AllMethods = { "sdpa", "lawcat-op", "lawcat-op-tensor", "softmax-layer", "lawcat-layer", "sdpa-decode", "lawcat-decode", "softmax-layer-decode", "lawcat-layer-decode" };
+    public static readonly string[] AllMethods = { "sdpa", "lawcat-op", "lawcat-op-tensor", "layer-gemms", "softmax-layer", "lawcat-layer", "sdpa-decode", "lawcat-decode", "softmax-layer-decode", "lawcat-layer-decode" };
 
     /// <summary>
     /// Runs every method at every length; failures (e.g. out of memory) are recorded, not thrown. After a fault that loses
@@ -64,7 +65,7 @@ public static class AttentionBenchmark
                     catch (Exception e) when (e is ExternalException or OutOfMemoryException or Kernels.Cuda.KernelFaultException)
                     {
                         r = new BenchResult(method, backward ? "forward+backward" : "forward", t, double.NaN, null, e.Message.Split('\n')[0]);
-                        lost = Kernels.Cuda.KernelCheck.LosesContext(e);
+                        lost = KernelCheck.LosesContext(e);
                     }
                     results.Add(r);
                     onResult?.Invoke(r);
@@ -80,17 +81,16 @@ public static class AttentionBenchmark
         Func<Tensor> call = method switch
         {
             "sdpa" => Sdpa(t, o, device, dtype, backward),
-            "lawcat-op" or "lawcat-op-tensor" => LawcatOp(t, o, device, dtype, backward),
+            "lawcat-op" => LawcatOp(t, o, device, dtype, backward, KernelPolicies.Default),
+            "lawcat-op-tensor" => LawcatOp(t, o, device, dtype, backward, KernelPolicy.TensorOnly),
+            "layer-gemms" => LayerGemms(t, o, device, dtype),
             "softmax-layer" or "lawcat-layer" => Layer(method, t, o, device, dtype, backward),
             "sdpa-decode" => SdpaDecode(t, o, device, dtype),
             "lawcat-decode" => LawcatDecode(o, device, dtype),
             "softmax-layer-decode" or "lawcat-layer-decode" => LayerDecode(method, t, o, device, dtype),
             _ => throw new LawcatException($"unknown benchmark method '{method}'; known: {string.Join(", ", AllMethods)}."),
         };
-        bool kernels = Kernels.Cuda.GlaCuda.Enabled;
-        Kernels.Cuda.GlaCuda.Enabled = kernels && method != "lawcat-op-tensor";
-        try { return Time(call, device, o.Warmup, o.Iterations); }
-        finally { Kernels.Cuda.GlaCuda.Enabled = kernels; }
+        return Time(call, device, o.Warmup, o.Iterations);
     }
 
     /// <summary>Median milliseconds of <paramref name="call"/> (synchronized on CUDA).</summary>
@@ -131,7 +131,7 @@ public static class AttentionBenchmark
     /// LAWCAT's normalized gated linear attention on its own shapes: positive features, values with the denominator
     /// carried through the recurrence, one gate per key/value head shared by its query heads.
     /// </summary>
-    static Func<Tensor> LawcatOp(int t, AttentionBenchmarkOptions o, Device device, ScalarType dtype, bool backward)
+    static Func<Tensor> LawcatOp(int t, AttentionBenchmarkOptions o, Device device, ScalarType dtype, bool backward, KernelPolicy policy)
     {
         var shape = new long[] { 1, o.Heads, t, o.HeadDim };
         var q = randn(shape, device: device).softmax(-1).to(dtype).requires_grad_(backward);
@@ -141,7 +141,7 @@ public static class AttentionBenchmark
         double scale = 1.0 / Math.Sqrt(o.HeadDim);
         return () =>
         {
-            var (y, _) = GatedLinearAttention.Normalized(q, k, v, g, scale, 1e-10);
+            var (y, _) = KernelBackend.Normalized(q, k, v, g, scale, 1e-10, null, policy);
             if (backward) y.to(ScalarType.Float32).sum().backward();
             return y;
         };
@@ -196,6 +196,22 @@ public static class AttentionBenchmark
         };
     }
 
+    /// <summary>The layer's four projection GEMMs alone (q, k, v in; o out), what a layer costs besides its attention op.</summary>
+    static Func<Tensor> LayerGemms(int t, AttentionBenchmarkOptions o, Device device, ScalarType dtype)
+    {
+        var layer = NewLayer("softmax-layer", o, device, dtype, out var config);
+        var p = layer.Projections;
+        var x = randn(new long[] { 1, t, config.HiddenSize }, dtype: dtype, device: device);
+        return () =>
+        {
+            using var _ = no_grad();
+            p.Q.forward(x);
+            p.K.forward(x);
+            p.V.forward(x);
+            return p.O.forward(x);
+        };
+    }
+
     static Func<Tensor> SdpaDecode(int t, AttentionBenchmarkOptions o, Device device, ScalarType dtype)
     {
         var q = randn(new long[] { 1, o.Heads, 1, o.HeadDim }, dtype: dtype, device: device);
@@ -213,6 +229,6 @@ public static class AttentionBenchmark
         var g = nn.functional.logsigmoid(randn(new long[] { 1, o.KvHeads, 1, o.HeadDim }, device: device)).Over(16);
         var s = randn(new long[] { 1, o.Heads, o.HeadDim, o.HeadDim + 1 }, device: device);
         double scale = 1.0 / Math.Sqrt(o.HeadDim);
-        return () => GatedLinearAttention.NormalizedStep(q, k, v, g, scale, 1e-10, s).Output;
+        return () => KernelBackend.NormalizedStep(q, k, v, g, scale, 1e-10, s, KernelPolicies.Default).Output;
     }
 }

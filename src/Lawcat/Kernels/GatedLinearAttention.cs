@@ -13,8 +13,8 @@ namespace Lawcat.Kernels;
 /// <see cref="Recurrent"/> is the specification (an fp32 loop over tokens, for tests only),
 /// <see cref="Parallel"/> materializes the T×T weights (attention maps, short inputs),
 /// <see cref="Chunked"/> is the training and prefill form, <see cref="Step"/> decodes one token.
-/// Every form returns (o [B, H, T, V] in q's dtype, final state [B, H, K, V] fp32) and is differentiable. On CUDA,
-/// without gradients, <see cref="Chunked"/> and <see cref="Step"/> run the workbench's own kernels (<see cref="Cuda.GlaCuda"/>).
+/// Every form returns (o [B, H, T, V] in q's dtype, final state [B, H, K, V] fp32) and is differentiable. These are
+/// tensor operations only, on any device; <see cref="KernelBackend"/> runs the same contracts on the workbench's kernels.
 /// </summary>
 public static class GatedLinearAttention
 {
@@ -51,7 +51,6 @@ public static class GatedLinearAttention
     /// <summary>One decoding step: q, k, g [B, H, 1, K], v [B, H, 1, V], state [B, H, K, V].</summary>
     public static (Tensor Output, Tensor FinalState) Step(Tensor q, Tensor k, Tensor v, Tensor g, double scale, Tensor? state)
     {
-        if (Cuda.GlaCuda.Applies(q, k, v, g, state)) return Cuda.GlaCuda.Step(q, k, v, g, scale, state);
         using var scope = NewDisposeScope();
         var s = state?.to(ScalarType.Float32) ?? NewState(q, v);
         var kt = k.to(ScalarType.Float32).squeeze(2).unsqueeze(-1);                   // [B, H, K, 1]
@@ -111,8 +110,6 @@ public static class GatedLinearAttention
     public static (Tensor Output, Tensor FinalState) Chunked(Tensor q, Tensor k, Tensor v, Tensor g, double scale,
         Tensor? initialState = null, int chunkSize = DefaultChunkSize)
     {
-        if (Cuda.GlaMma.Applies(q, k, v, g, initialState)) return Cuda.GlaMma.Forward(q, k, v, g, scale, initialState, null);
-        if (Cuda.GlaCuda.Applies(q, k, v, g, initialState)) return Cuda.GlaCuda.Forward(q, k, v, g, scale, initialState, chunkSize);
         using var scope = NewDisposeScope();
         var (b, h, t, kd, vd) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3], v.shape[3]);
         int c = chunkSize, sub = Math.Min(SubChunkSize, chunkSize);
@@ -143,36 +140,35 @@ public static class GatedLinearAttention
     /// LAWCAT's normalized form: the values extended by a ones column run through the same recurrence, and
     /// y = o[:V] / (o[V] + <paramref name="eps"/>) in fp32. v and g may have fewer heads than q (v [B, Hv, T, V],
     /// g [B, Hg, T, K or 1], head h using h / (H / Hv) and h / (H / Hg)), as GQA shares values and LAWCAT's gate is
-    /// shared by the query heads of a group. Returns (y [B, H, T, V]
-    /// in q's dtype, final state [B, H, K, V + 1] fp32). <paramref name="form"/> picks the tensor form; on CUDA with bf16
-    /// inputs and no gradients the chunked form runs on tensor cores (<see cref="Cuda.GlaMma"/>).
+    /// shared by the query heads of a group. Returns (y [B, H, T, V] in q's dtype, final state [B, H, K, V + 1] fp32).
+    /// <paramref name="form"/> picks the tensor form.
     /// </summary>
     public static (Tensor Output, Tensor FinalState) Normalized(Tensor q, Tensor k, Tensor v, Tensor g, double scale, double eps,
-        Tensor? initialState = null, GlaForm form = GlaForm.Chunked, int chunkSize = DefaultChunkSize)
-    {
-        if (form == GlaForm.Chunked && Cuda.GlaMma.Applies(q, k, v, g, initialState)) return Cuda.GlaMma.Forward(q, k, v, g, scale, initialState, eps);
-        using var scope = NewDisposeScope();
-        var values = WithDenominatorColumn(ShareHeads(v, q.shape[1], v.shape[3], "value"));
-        var gh = ExpandGate(g, q);
-        var (o, s) = form switch
+        Tensor? initialState = null, GlaForm form = GlaForm.Chunked, int chunkSize = DefaultChunkSize) =>
+        Normalize(q, k, v, g, eps, (values, gates) => form switch
         {
-            GlaForm.Recurrent => Recurrent(q, k, values, gh, scale, initialState),
-            GlaForm.Parallel => Parallel(q, k, values, gh, scale, initialState),
-            _ => Chunked(q, k, values, gh, scale, initialState, chunkSize),
-        };
-        return (DivideByDenominator(o, eps).to(q.dtype).MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
-    }
+            GlaForm.Recurrent => Recurrent(q, k, values, gates, scale, initialState),
+            GlaForm.Parallel => Parallel(q, k, values, gates, scale, initialState),
+            _ => Chunked(q, k, values, gates, scale, initialState, chunkSize),
+        });
 
     /// <summary>
     /// One decoding step of <see cref="Normalized"/>: q, k [B, H, 1, K], v [B, Hv, 1, V], g [B, Hg, 1, K or 1], state
-    /// [B, H, K, V + 1]. On CUDA, a contiguous fp32 state is updated in place by one kernel (<see cref="Cuda.LawcatKernels"/>).
+    /// [B, H, K, V + 1].
     /// </summary>
-    public static (Tensor Output, Tensor FinalState) NormalizedStep(Tensor q, Tensor k, Tensor v, Tensor g, double scale, double eps, Tensor? state)
+    public static (Tensor Output, Tensor FinalState) NormalizedStep(Tensor q, Tensor k, Tensor v, Tensor g, double scale, double eps, Tensor? state) =>
+        Normalize(q, k, v, g, eps, (values, gates) => Step(q, k, values, gates, scale, state));
+
+    /// <summary>
+    /// The normalization around an implementation of the plain op: <paramref name="op"/> gets the values with the ones
+    /// column [B, H, T, V + 1] and the gates expanded to q's heads and width [B, H, T, K] and returns (o, state); the
+    /// result is (o[:V] / (o[V] + eps) in q's dtype, state).
+    /// </summary>
+    public static (Tensor Output, Tensor FinalState) Normalize(Tensor q, Tensor k, Tensor v, Tensor g, double eps, Func<Tensor, Tensor, (Tensor, Tensor)> op)
     {
-        if (Cuda.LawcatKernels.StepApplies(q, k, v, g, state)) return Cuda.LawcatKernels.NormalizedStep(q, k, v, g, scale, eps, state!);
         using var scope = NewDisposeScope();
         var values = WithDenominatorColumn(ShareHeads(v, q.shape[1], v.shape[3], "value"));
-        var (o, s) = Step(q, k, values, ExpandGate(g, q), scale, state);
+        var (o, s) = op(values, ExpandGate(g, q));
         return (DivideByDenominator(o, eps).to(q.dtype).MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
     }
 

@@ -1,3 +1,4 @@
+using Lawcat.Benchmarks;
 using Lawcat.Kernels.Cuda;
 using static TorchSharp.torch;
 

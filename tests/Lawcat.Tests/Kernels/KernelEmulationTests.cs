@@ -1,3 +1,4 @@
+using Lawcat.Benchmarks;
 using Lawcat.Kernels.Cuda;
 using Xunit.Abstractions;
 using static TorchSharp.torch;

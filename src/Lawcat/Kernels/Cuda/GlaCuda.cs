@@ -6,24 +6,21 @@ namespace Lawcat.Kernels.Cuda;
 /// <summary>
 /// Gated linear attention forward on CUDA with the workbench's own kernels (GlaKernels.cu, compiled at run time with
 /// NVRTC, launched through the driver API on the tensors' memory): three kernels for a prefill of any length, one for a
-/// decoding step. Inference only (no autograd); <see cref="GatedLinearAttention"/> keeps the tensor-operation forms as the
-/// fallback, for training, and as the oracle these kernels are checked against.
+/// decoding step. Inference only (no autograd); <see cref="KernelBackend"/> decides when they run, and
+/// <see cref="GatedLinearAttention"/>'s tensor forms are the fallback and the oracle these kernels are checked against.
 /// </summary>
 public static class GlaCuda
 {
     const int Threads = 256;
-
-    /// <summary>Use these kernels for CUDA tensors that need no gradient (set false to benchmark the tensor-op path).</summary>
-    public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("LAWCAT_CUDA_KERNELS") != "0";
 
     static bool? _available;
 
     /// <summary>Whether NVRTC and the CUDA driver can be loaded here.</summary>
     public static bool Available => _available ??= CudaNative.Available;
 
-    /// <summary>True when a call with these tensors should go to the kernels.</summary>
-    public static bool Applies(params Tensor?[] tensors) =>
-        Enabled && tensors[0]!.device.type == DeviceType.CUDA && tensors.All(t => t is null || !t.requires_grad) && Available;
+    /// <summary>Whether the kernels take these inputs: q, k, g [B, H, T, K] with g's heads and width those of q, v [B, H, T, V].</summary>
+    public static bool Supports(Tensor q, Tensor k, Tensor v, Tensor g) =>
+        k.shape[1] == q.shape[1] && v.shape[1] == q.shape[1] && g.shape[1] == q.shape[1] && (g.shape[3] == q.shape[3] || g.shape[3] == 1);
 
     static int SharedBytes(int k, int v, int chunk)
     {

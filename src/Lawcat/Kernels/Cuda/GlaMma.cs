@@ -35,19 +35,13 @@ public static class GlaMma
     }
 
     /// <summary>
-    /// Whether these inputs can run here: CUDA, bf16 q/k/v, key width 64, value width a multiple of 8 up to 64. Values shared
-    /// by groups of heads (fewer value heads than query heads) come with the fused kernels (<see cref="LawcatKernels.Enabled"/>),
-    /// whose GPU check covers them.
+    /// Whether the kernels take these inputs: bf16 q/k/v, key width 64, value width a multiple of 8 up to 64, at least one
+    /// token, query heads a multiple of the value and gate heads.
     /// </summary>
-    public static bool Applies(Tensor q, Tensor k, Tensor v, Tensor g, Tensor? state)
-    {
-        var launcher = KernelLaunchers.Current;
-        return launcher.Runs(q.device) && !new[] { q, k, v, g, state }.Any(x => x is { requires_grad: true })
-            && q.dtype == ScalarType.BFloat16 && k.dtype == ScalarType.BFloat16 && v.dtype == ScalarType.BFloat16
-            && q.shape[3] == KeyWidth && k.shape[3] == KeyWidth && v.shape[3] % 8 == 0 && v.shape[3] <= 64 && q.shape[2] > 0
-            && q.shape[1] % g.shape[1] == 0
-            && (v.shape[1] == q.shape[1] || (LawcatKernels.Enabled || !launcher.IsGpu) && q.shape[1] % v.shape[1] == 0);
-    }
+    public static bool Supports(Tensor q, Tensor k, Tensor v, Tensor g) =>
+        q.dtype == ScalarType.BFloat16 && k.dtype == ScalarType.BFloat16 && v.dtype == ScalarType.BFloat16
+        && q.shape[3] == KeyWidth && k.shape[3] == KeyWidth && v.shape[3] % 8 == 0 && v.shape[3] <= 64 && q.shape[2] > 0
+        && q.shape[1] % g.shape[1] == 0 && q.shape[1] % v.shape[1] == 0;
 
     static (int Vs, int Vp, int Pitch) Widths(int v, bool normalize)
     {

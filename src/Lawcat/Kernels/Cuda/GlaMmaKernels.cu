@@ -50,8 +50,8 @@ struct GlaArgs {
 __device__ __forceinline__ long long lmin(long long x, long long y) { return x < y ? x : y; }
 
 // The hardware primitives: shared-memory addresses, bf16 packing, the tensor-core product, shared-memory matrix loads and
-// asynchronous copies (PTX ISA semantics). An emulator of these kernels defines its own and GLA_EMULATED_PRIMITIVES.
-#ifndef GLA_EMULATED_PRIMITIVES
+// asynchronous copies (PTX ISA semantics). An emulator of these kernels defines its own and EMULATED_PRIMITIVES.
+#ifndef EMULATED_PRIMITIVES
 __device__ __forceinline__ unsigned smem_addr(const void* p)
 {
     unsigned long long a;

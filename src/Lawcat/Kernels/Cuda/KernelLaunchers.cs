@@ -17,9 +17,6 @@ internal sealed record KernelModule(string File, string[] Defines, string[] Kern
 /// </summary>
 internal interface IKernelLauncher
 {
-    /// <summary>Whether this launcher runs on a GPU (the fused kernels are opt-in there).</summary>
-    bool IsGpu { get; }
-
     /// <summary>Whether tensors on <paramref name="device"/> can go to these kernels.</summary>
     bool Runs(Device device);
 
@@ -60,9 +57,7 @@ internal sealed class CudaLauncher : IKernelLauncher
     public static readonly CudaLauncher Instance = new();
     static readonly ConcurrentDictionary<(string Key, int Cc), Dictionary<string, nint>> Modules = new();
 
-    public bool IsGpu => true;
-
-    public bool Runs(Device device) => device.type == TorchSharp.DeviceType.CUDA && GlaCuda.Enabled && GlaCuda.Available;
+    public bool Runs(Device device) => device.type == TorchSharp.DeviceType.CUDA && GlaCuda.Available;
 
     public int Multiprocessors(Device device) => CudaNative.Multiprocessors(Math.Max(device.index, 0));
 

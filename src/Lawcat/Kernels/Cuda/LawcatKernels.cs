@@ -8,34 +8,32 @@ namespace Lawcat.Kernels.Cuda;
 /// parameters: the prefill features (causal conv of q and k, Hedgehog feature map) of a whole prompt in one launch, a
 /// whole decoding step of a layer's linear path in one launch, and the normalized state update alone. The tensor
 /// operations of <see cref="Attention.LawcatAttention"/> are the oracle (<see cref="LawcatKernelsCheck"/>, which the test
-/// suite runs on the kernels' source emulated on the CPU, and <c>lawcat bench kernels</c> on a GPU).
+/// suite runs on the kernels' source emulated on the CPU, and <c>lawcat bench kernels</c> on a GPU). <see cref="KernelBackend"/>
+/// decides when they run.
 /// </summary>
 public static class LawcatKernels
 {
-    const int HeadWidth = 64, FeatureWidth = 32, Chunk = 64, MaxTaps = 8, TilePitch = 65;
-    static readonly AsyncLocal<bool> Suspended = new();
+    const int HeadWidth = 64, FeatureWidth = 32, Chunk = 64, MaxTaps = 8, WeightPitch = 40, ConvPitch = 72, MaxGateRank = 64;
+
+    /// <summary>Dynamic shared memory a launch may take without an opt-in (the decoding kernel holds the layer input there).</summary>
+    const int DefaultSharedLimit = 48 * 1024;
+
+    /// <summary>What of a layer the fused kernels depend on: head width, conv taps, and the dtypes of its conv and Hedgehog weights.</summary>
+    public sealed record LayerShape(int HeadDim, int ConvTaps, ScalarType ConvDtype, ScalarType FeatureMapDtype);
 
     /// <summary>
-    /// Use the fused kernels on CUDA. Off by default (set <c>LAWCAT_FUSED_KERNELS=1</c> or this property): their
-    /// arithmetic is checked on the CPU in the test suite, but they have not yet passed <c>lawcat bench kernels</c> on a
-    /// GPU; run that check first. Off, a layer takes its tensor operations and the tensor-core GLA as before.
+    /// Whether the fused kernels take a layer of <paramref name="shape"/> with inputs of <paramref name="dtype"/>: head width 64,
+    /// at most <see cref="MaxConvTaps"/> taps, fp32 LAWCAT weights; a prompt in bf16, a decoding step in bf16 or fp32.
     /// </summary>
-    public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("LAWCAT_FUSED_KERNELS") == "1";
+    public static bool SupportsLayer(LayerShape shape, ScalarType dtype, bool decoding) =>
+        shape.HeadDim == HeadWidth && shape.ConvTaps <= MaxTaps && shape.ConvDtype == ScalarType.Float32 && shape.FeatureMapDtype == ScalarType.Float32
+        && (decoding ? dtype is ScalarType.BFloat16 or ScalarType.Float32 : dtype == ScalarType.BFloat16);
 
-    /// <summary>Whether tensors on <paramref name="device"/> go to the fused kernels here.</summary>
-    public static bool Runs(Device device)
-    {
-        var launcher = KernelLaunchers.Current;
-        return !Suspended.Value && launcher.Runs(device) && (Enabled || !launcher.IsGpu);
-    }
+    /// <summary>The low-rank gate g = logsigmoid(W_up W_down x + b) / normalizer: down [rank, C], up [Hkv·64, rank], bias [Hkv·64], fp32.</summary>
+    public sealed record LowRankGate(Tensor Down, Tensor Up, Tensor? Bias, double Normalizer);
 
-    /// <summary>Within the returned scope (this async flow only), layers take their tensor operations.</summary>
-    public static IDisposable TensorOperationsOnly()
-    {
-        bool before = Suspended.Value;
-        Suspended.Value = true;
-        return new Scope(() => Suspended.Value = before);
-    }
+    /// <summary>The q, k, v projections as plain linear maps: weights [out, C] and biases (or null), in the layer input's dtype.</summary>
+    public sealed record Projections(Tensor Q, Tensor K, Tensor V, Tensor? QBias, Tensor? KBias, Tensor? VBias);
 
     [StructLayout(LayoutKind.Sequential)]
     struct FeatureArgs
@@ -47,9 +45,9 @@ public static class LawcatKernels
     [StructLayout(LayoutKind.Sequential)]
     struct DecodeArgs
     {
-        public nint Qp, Kp, Vp, Wq, Wk, QTail, KTail, W, G, S, Y;
-        public long Qpb, Kpb, Vpb, Gb, Gh, Yb, H, Hkv, Hg, Gw, R;
-        public float Scale, Eps;
+        public nint X, Wq, Wk, Wv, Bq, Bk, Bv, Qp, Kp, Vp, Cq, Ck, QTail, KTail, W, G, GDown, GUp, GBias, S, Y;
+        public long Xb, C, Qpb, Kpb, Vpb, Gb, Gh, Yb, H, Hkv, Hg, Gw, R, Rank;
+        public float Scale, Eps, GateScale;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -63,7 +61,8 @@ public static class LawcatKernels
     /// <summary>The largest conv kernel the fused kernels take.</summary>
     public const int MaxConvTaps = MaxTaps;
 
-    static int FeatureShared(int taps) => 4 * (2 * (Chunk + taps - 1) * TilePitch + 2 * Chunk * TilePitch + HeadWidth * FeatureWidth);
+    // Conv inputs fp32 [64 + R - 1][64], Hedgehog weights bf16 high and low [64][40] each, conv outputs bf16 high and low [64][72] each.
+    static int FeatureShared(int taps) => (Chunk + taps - 1) * HeadWidth * 4 + 2 * HeadWidth * WeightPitch * 2 + 2 * Chunk * ConvPitch * 2;
 
     static KernelModule Module(bool bf16, int v) => new("LawcatKernels.cu", new[] { $"-DIN_BF16={(bf16 ? 1 : 0)}", $"-DVD={v}" },
         new[] { "lawcat_features", "lawcat_decode", "gla_normalized_step" }, FeatureShared(MaxTaps));
@@ -73,12 +72,16 @@ public static class LawcatKernels
 
     static nint P(Tensor? x) => x is null ? 0 : CudaNative.DataPointer(x);
 
-    static Tensor Fp32(Tensor x) => x.to(ScalarType.Float32).contiguous();
+    static Tensor Fp32(Tensor x) => x.dtype == ScalarType.Float32 && x.is_contiguous() ? x : x.to(ScalarType.Float32).contiguous();
+
+    // The kernels read 16 bytes at a time from rows of projections: the rows must start on 16-byte boundaries.
+    static Tensor Rows16(Tensor x) =>
+        x.stride(2) == 1 && CudaNative.DataPointer(x) % 16 == 0 && x.stride(0) * x.ElementSize % 16 == 0 && x.stride(1) * x.ElementSize % 16 == 0 ? x : x.contiguous();
 
     // The kernels index log-decays per (batch, head) with a contiguous feature dimension.
     static Tensor Decays(Tensor g)
     {
-        var gf = g.to(ScalarType.Float32);
+        var gf = g.dtype == ScalarType.Float32 ? g : g.to(ScalarType.Float32);
         return gf.stride(3) == 1 ? gf : gf.contiguous();
     }
 
@@ -96,7 +99,7 @@ public static class LawcatKernels
         int taps = (int)convQ.shape[2];
         var dev = qp.device;
         bool bf16 = qp.dtype == ScalarType.BFloat16;
-        var (qc, kc) = (qp.contiguous(), kp.to(qp.dtype).contiguous());
+        var (qc, kc) = (Rows16(qp), Rows16(kp.dtype == qp.dtype ? kp : kp.to(qp.dtype)));
         var (wq, wk, w) = (Fp32(convQ), Fp32(convK), Fp32(featureWeights));
         var (qt, kt) = (qTail is null ? null : Fp32(qTail), kTail is null ? null : Fp32(kTail));
         var mask = valid is null ? null : Fp32(valid);
@@ -110,43 +113,66 @@ public static class LawcatKernels
             Fq = P(fq), Fk = P(fk), QTailOut = P(qOut), KTailOut = P(kOut),
             Qpb = qc.stride(0), Qpt = qc.stride(1), Kpb = kc.stride(0), Kpt = kc.stride(1), T = t, H = heads, Hkv = kvHeads, R = taps,
         };
-        Launch(bf16, HeadWidth, "lawcat_features", ((uint)((t + Chunk - 1) / Chunk), (uint)heads, (uint)b), (uint)FeatureShared(taps), args, dev);
+        // One CTA per 64 tokens, head, and q or k.
+        Launch(bf16, HeadWidth, "lawcat_features", ((uint)((t + Chunk - 1) / Chunk), (uint)heads, (uint)(2 * b)), (uint)FeatureShared(taps), args, dev);
         return (fq.MoveToOuterDisposeScope(), fk.MoveToOuterDisposeScope(), qOut.MoveToOuterDisposeScope(), kOut.MoveToOuterDisposeScope());
     }
 
+    /// <summary>Whether <see cref="DecodeStep"/> can project the layer input x [B, 1, C] itself with <paramref name="weights"/>.</summary>
+    public static bool TakesProjections(Tensor x, Projections weights, int heads, int kvHeads) =>
+        new[] { weights.Q, weights.K, weights.V, weights.QBias, weights.KBias, weights.VBias }.All(w => w is null || w.dtype == x.dtype && w.is_contiguous())
+        && x.shape[2] % (x.dtype == ScalarType.BFloat16 ? 8 : 4) == 0 && x.shape[2] * 4 <= DefaultSharedLimit
+        && weights.Q.shape[0] == heads * HeadWidth && weights.K.shape[0] == kvHeads * HeadWidth && weights.V.shape[0] == kvHeads * HeadWidth
+        && new[] { weights.Q, weights.K, weights.V }.All(w => w.shape[1] == x.shape[2] && CudaNative.DataPointer(w) % 16 == 0);
+
+    /// <summary>Whether <see cref="DecodeStep"/> can compute <paramref name="gate"/> itself for a layer input x [B, 1, C].</summary>
+    public static bool TakesGate(Tensor x, LowRankGate gate, int kvHeads) =>
+        gate.Down.shape[0] <= MaxGateRank && gate.Down.shape[1] == x.shape[2] && gate.Up.shape[0] == kvHeads * HeadWidth && x.shape[2] * 4 <= DefaultSharedLimit
+        && new[] { gate.Down, gate.Up, gate.Bias }.All(w => w is null || w.dtype == ScalarType.Float32 && w.is_contiguous());
+
     /// <summary>
-    /// One decoding step of a layer's linear path for projections qp [B, 1, H·64], kp, vp [B, 1, Hkv·64] (bf16 or fp32):
-    /// conv steps on the tails [B, H·64, R − 1] fp32 and the state [B, H, 64, 65] fp32 (both contiguous, updated in
-    /// place), Hedgehog projections [H, 64, 32], log-decays g [B, Hg, 1, 64 or 1] (null: no decay) → y [B, 1, H·64]
-    /// in qp's dtype.
+    /// One decoding step of a layer's linear path in one kernel. The layer input x [B, 1, C] (bf16 or fp32) is projected
+    /// with <paramref name="weights"/> (else <paramref name="projected"/> holds qp [B, 1, H·64], kp, vp [B, 1, Hkv·64] in x's
+    /// dtype); conv steps on the tails [B, H·64, R − 1] fp32 and the state [B, H, 64, 65] fp32 (both contiguous, updated in
+    /// place); Hedgehog projections [H, 64, 32]; log-decays from <paramref name="gate"/> (else <paramref name="g"/>
+    /// [B, Hg, 1, 64 or 1], null: no decay) → y [B, 1, H·64] in x's dtype. See <see cref="TakesProjections"/> and <see cref="TakesGate"/>.
     /// </summary>
-    public static Tensor DecodeStep(Tensor qp, Tensor kp, Tensor vp, Tensor convQ, Tensor convK, Tensor qTail, Tensor kTail,
-        Tensor featureWeights, Tensor? g, Tensor state, double scale, double eps, int heads, int kvHeads)
+    public static Tensor DecodeStep(Tensor x, Projections? weights, (Tensor Q, Tensor K, Tensor V)? projected, Tensor convQ, Tensor convK,
+        Tensor qTail, Tensor kTail, Tensor featureWeights, LowRankGate? gate, Tensor? g, Tensor state, double scale, double eps, int heads, int kvHeads)
     {
         using var scope = NewDisposeScope();
-        long b = qp.shape[0];
-        var dev = qp.device;
-        bool bf16 = qp.dtype == ScalarType.BFloat16;
-        var (qc, kc, vc) = (qp.contiguous(), kp.to(qp.dtype).contiguous(), vp.to(qp.dtype).contiguous());
+        long b = x.shape[0], c = x.shape[2];
+        var dev = x.device;
+        bool bf16 = x.dtype == ScalarType.BFloat16;
+        bool ownInput = weights is not null || gate is not null;
+        var xc = ownInput ? x.contiguous() : null;
+        var (qc, kc, vc) = projected is { } p ? (p.Q.contiguous(), p.K.to(x.dtype).contiguous(), p.V.to(x.dtype).contiguous()) : (null, null, null);
         var (wq, wk, w) = (Fp32(convQ), Fp32(convK), Fp32(featureWeights));
-        var gf = g is null ? null : Decays(g);
-        var y = empty(new[] { b, 1L, (long)heads * HeadWidth }, qp.dtype, dev);
+        var gf = gate is null && g is not null ? Decays(g) : null;
+        var y = empty(new[] { b, 1L, (long)heads * HeadWidth }, x.dtype, dev);
         var args = new DecodeArgs
         {
-            Qp = P(qc), Kp = P(kc), Vp = P(vc), Wq = P(wq), Wk = P(wk), QTail = P(qTail), KTail = P(kTail), W = P(w), G = P(gf), S = P(state), Y = P(y),
-            Qpb = qc.stride(0), Kpb = kc.stride(0), Vpb = vc.stride(0), Gb = gf?.stride(0) ?? 0, Gh = gf?.stride(1) ?? 0, Yb = y.stride(0),
-            H = heads, Hkv = kvHeads, Hg = gf?.shape[1] ?? 1, Gw = gf?.shape[3] ?? 1, R = convQ.shape[2], Scale = (float)scale, Eps = (float)eps,
+            X = P(xc), Wq = P(weights?.Q), Wk = P(weights?.K), Wv = P(weights?.V), Bq = P(weights?.QBias), Bk = P(weights?.KBias), Bv = P(weights?.VBias),
+            Qp = P(qc), Kp = P(kc), Vp = P(vc), Cq = P(wq), Ck = P(wk), QTail = P(qTail), KTail = P(kTail), W = P(w), G = P(gf),
+            GDown = P(gate?.Down), GUp = P(gate?.Up), GBias = P(gate?.Bias), S = P(state), Y = P(y),
+            Xb = xc?.stride(0) ?? 0, C = c, Qpb = qc?.stride(0) ?? 0, Kpb = kc?.stride(0) ?? 0, Vpb = vc?.stride(0) ?? 0,
+            Gb = gf?.stride(0) ?? 0, Gh = gf?.stride(1) ?? 0, Yb = y.stride(0), H = heads, Hkv = kvHeads, Hg = gate is not null ? kvHeads : gf?.shape[1] ?? 1,
+            Gw = gate is not null ? HeadWidth : gf?.shape[3] ?? 1, R = convQ.shape[2], Rank = gate?.Down.shape[0] ?? 0,
+            Scale = (float)scale, Eps = (float)eps, GateScale = gate is null ? 0f : (float)(1 / gate.Normalizer),
         };
-        Launch(bf16, HeadWidth, "lawcat_decode", ((uint)heads, (uint)b, 1), 0, args, dev);
+        Launch(bf16, HeadWidth, "lawcat_decode", ((uint)heads, (uint)b, 1), ownInput ? (uint)(c * 4) : 0, args, dev);
         return y.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Whether <see cref="NormalizedStep"/> takes these inputs.</summary>
-    public static bool StepApplies(Tensor q, Tensor k, Tensor v, Tensor g, Tensor? state) =>
-        Runs(q.device) && !new[] { q, k, v, g }.Any(x => x.requires_grad) && q.shape[3] == HeadWidth && k.shape[3] == HeadWidth && v.shape[3] <= HeadWidth
-        && q.dtype == k.dtype && q.dtype == v.dtype && (q.dtype == ScalarType.BFloat16 || q.dtype == ScalarType.Float32)
-        && q.shape[1] % v.shape[1] == 0 && q.shape[1] % g.shape[1] == 0 && (g.shape[3] == 1 || g.shape[3] == HeadWidth)
-        && q.stride(3) == 1 && k.stride(3) == 1 && v.stride(3) == 1 && state is { dtype: ScalarType.Float32 } && state.is_contiguous();
+    /// <summary>Whether <see cref="NormalizedStep"/> takes these inputs (shapes, dtypes, layouts).</summary>
+    public static bool SupportsStep(Tensor q, Tensor k, Tensor v, Tensor g, Tensor? state)
+    {
+        var dtype = q.dtype;
+        if (state is not { dtype: ScalarType.Float32 } || dtype is not (ScalarType.BFloat16 or ScalarType.Float32) || k.dtype != dtype || v.dtype != dtype) return false;
+        var (qs, ks, vs, gs) = (q.shape, k.shape, v.shape, g.shape);   // one native call each: decoding is launch-bound
+        return qs[3] == HeadWidth && ks[3] == HeadWidth && vs[3] <= HeadWidth && qs[1] % vs[1] == 0 && qs[1] % gs[1] == 0
+            && (gs[3] == 1 || gs[3] == HeadWidth) && q.stride(3) == 1 && k.stride(3) == 1 && v.stride(3) == 1 && state.is_contiguous();
+    }
 
     /// <summary>
     /// The normalized state update in one kernel: q, k [B, H, 1, 64], v [B, Hv, 1, V], g [B, Hg, 1, 64 or 1], state
@@ -155,16 +181,16 @@ public static class LawcatKernels
     public static (Tensor Output, Tensor State) NormalizedStep(Tensor q, Tensor k, Tensor v, Tensor g, double scale, double eps, Tensor state)
     {
         using var scope = NewDisposeScope();
-        var (b, h) = (q.shape[0], q.shape[1]);
+        var (qs, vs) = (q.shape, v.shape);
         var gf = Decays(g);
-        var y = empty(new[] { b, h, 1L, v.shape[3] }, q.dtype, q.device);
+        var y = empty(new[] { qs[0], qs[1], 1L, vs[3] }, q.dtype, q.device);
         var args = new StepArgs
         {
             Q = P(q), K = P(k), V = P(v), G = P(gf), S = P(state), Y = P(y),
             Qb = q.stride(0), Qh = q.stride(1), Kb = k.stride(0), Kh = k.stride(1), Vb = v.stride(0), Vh = v.stride(1),
-            Gb = gf.stride(0), Gh = gf.stride(1), H = h, Hv = v.shape[1], Hg = gf.shape[1], Gw = gf.shape[3], Scale = (float)scale, Eps = (float)eps,
+            Gb = gf.stride(0), Gh = gf.stride(1), H = qs[1], Hv = vs[1], Hg = gf.shape[1], Gw = gf.shape[3], Scale = (float)scale, Eps = (float)eps,
         };
-        Launch(q.dtype == ScalarType.BFloat16, (int)v.shape[3], "gla_normalized_step", ((uint)h, (uint)b, 1), 0, args, q.device);
+        Launch(q.dtype == ScalarType.BFloat16, (int)vs[3], "gla_normalized_step", ((uint)qs[1], (uint)qs[0], 1), 0, args, q.device);
         return (y.MoveToOuterDisposeScope(), state.alias().MoveToOuterDisposeScope());
     }
 }

@@ -1,19 +1,23 @@
 // LAWCAT's per-token work fused into single kernels, compiled at run time with NVRTC (same meaning as the tensor
-// operations of LawcatAttention, CausalConv1d, FeatureMap and GatedLinearAttention.NormalizedStep):
+// operations of LawcatAttention, CausalConv1d, FeatureMap, DecayGate and GatedLinearAttention.NormalizedStep):
 //   q~ = conv_q(W_q x), k~ = conv_k(expand(W_k x))     causal depthwise, R taps, tap R-1 the current token
 //   phi(u) = max([softmax(u W_h), softmax(-u W_h)], 1e-12)   W_h [64, 32] per head (Hedgehog)
 //   S = Diag(exp(g)) S + phi(k~)^T [v, 1],  o = scale phi(q~) S,  y = o[:VD] / (o[VD] + eps)
-// lawcat_features: prefill, conv and feature map for a chunk of 64 tokens of one head, q and k, into [B, H, T, 64] bf16
-// (the tensor-core GLA's operands) plus the conv tails decoding continues from. lawcat_decode: one decoding step of a
-// whole layer's linear path for one (batch, head): conv steps on the tails, feature maps, gate decay, state update,
-// read-out and normalization. gla_normalized_step: the normalized state update alone, on given features.
+// lawcat_features: prefill, conv and feature map of q or of k for a chunk of 64 tokens of one head, into [B, H, T, 64]
+// bf16 (the tensor-core GLA's operands) plus the conv tails decoding continues from; the projection u W_h runs on tensor
+// cores with both operands split into bf16 high and low parts (hi·hi + hi·lo + lo·hi, fp32 accumulation), which keeps
+// fp32's accuracy to about 2^-16. lawcat_decode: one decoding step of a whole layer's linear path for one (batch,
+// head): conv steps on the tails, feature maps, the low-rank gate (or given log-decays), state update, read-out and
+// normalization. gla_normalized_step: the normalized state update alone, on given features.
 // Compile-time: IN_BF16 (projections and outputs in bf16, else fp32), VD (value width, at most 64). Head width 64.
 
 #define KD 64
 #define FD 32                 // feature-map width before the two signs
 #define CH 64                 // tokens per prefill CTA
 #define MAXR 8                // conv taps supported
-#define XP 65                 // fp32 pitch of the token tiles
+#define FP 40                 // bf16 pitch of the Hedgehog weight tiles: 80-byte rows, conflict-free ldmatrix
+#define YP 72                 // bf16 pitch of the conv output tiles: 144-byte rows, conflict-free ldmatrix
+#define MAX_RANK 64           // gate rank the decoding kernel computes itself
 
 typedef unsigned short bf16_t;
 
@@ -24,14 +28,43 @@ __device__ __forceinline__ bf16_t to_bf16(float x)
     return (bf16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
 }
 
+__device__ __forceinline__ float bf16_float(bf16_t x) { return __uint_as_float(((unsigned int)x) << 16); }
+
 #if IN_BF16
 typedef bf16_t in_t;
-__device__ __forceinline__ float to_f(in_t x) { return __uint_as_float(((unsigned int)x) << 16); }
+__device__ __forceinline__ float to_f(in_t x) { return bf16_float(x); }
 __device__ __forceinline__ in_t from_f(float x) { return to_bf16(x); }
 #else
 typedef float in_t;
 __device__ __forceinline__ float to_f(in_t x) { return x; }
 __device__ __forceinline__ in_t from_f(float x) { return x; }
+#endif
+
+// The tensor-core primitives (PTX ISA semantics). An emulator of these kernels defines its own and EMULATED_PRIMITIVES.
+#ifndef EMULATED_PRIMITIVES
+__device__ __forceinline__ unsigned smem_addr(const void* p)
+{
+    unsigned long long a;
+    asm("cvta.to.shared.u64 %0, %1;" : "=l"(a) : "l"(p));
+    return (unsigned)a;
+}
+
+__device__ __forceinline__ void mma(float c[4], const unsigned a[4], unsigned b0, unsigned b1)
+{
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ void ldsm_x4(unsigned r[4], unsigned addr)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];" : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(addr));
+}
+
+__device__ __forceinline__ void ldsm_x4_t(unsigned r[4], unsigned addr)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];" : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(addr));
+}
 #endif
 
 // The dynamic shared memory of a CTA (an emulator of the kernels may define its own).
@@ -40,7 +73,8 @@ __device__ __forceinline__ in_t from_f(float x) { return x; }
 #endif
 
 struct FeatureArgs {
-    const in_t* qp; const in_t* kp;           // projections [B, T, H * 64] and [B, T, Hkv * 64] (row strides qpt, kpt)
+    const in_t* qp; const in_t* kp;           // projections [B, T, H * 64] and [B, T, Hkv * 64] (strides qpb, qpt, kpb, kpt;
+                                              // 16-byte aligned rows)
     const float* wq; const float* wk;         // conv weights [H * 64, R]
     const float* qtail; const float* ktail;   // conv inputs before the first token [B, H * 64, R - 1], or null (zeros)
     const float* W;                           // Hedgehog projections [H, 64, 32]
@@ -50,111 +84,185 @@ struct FeatureArgs {
     long long qpb, qpt, kpb, kpt, T, H, Hkv, R;
 };
 
-// Softmax over the 32 projections of one token, spread over 8 consecutive lanes with 4 values each; both signs.
-__device__ __forceinline__ void hedgehog(const float u[4], float pos[4], float neg[4])
+// 16 bytes of projections (8 bf16 or 4 fp32 channels) as floats.
+#if IN_BF16
+#define PER_LOAD 8
+__device__ __forceinline__ void load16(const in_t* p, float v[PER_LOAD])
 {
-    float mx = fmaxf(fmaxf(u[0], u[1]), fmaxf(u[2], u[3])), mn = fminf(fminf(u[0], u[1]), fminf(u[2], u[3]));
+    const uint4 raw = *(const uint4*)p;
+    const unsigned w[4] = { raw.x, raw.y, raw.z, raw.w };
 #pragma unroll
-    for (int o = 1; o < 8; o <<= 1) {
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
-        mn = fminf(mn, __shfl_xor_sync(0xffffffffu, mn, o));
-    }
-    float sp = 0.f, sn = 0.f;
-#pragma unroll
-    for (int j = 0; j < 4; j++) { pos[j] = __expf(u[j] - mx); neg[j] = __expf(mn - u[j]); sp += pos[j]; sn += neg[j]; }
-#pragma unroll
-    for (int o = 1; o < 8; o <<= 1) { sp += __shfl_xor_sync(0xffffffffu, sp, o); sn += __shfl_xor_sync(0xffffffffu, sn, o); }
-#pragma unroll
-    for (int j = 0; j < 4; j++) { pos[j] = fmaxf(pos[j] / sp, 1e-12f); neg[j] = fmaxf(neg[j] / sn, 1e-12f); }
+    for (int i = 0; i < 4; i++) { v[2 * i] = __uint_as_float(w[i] << 16); v[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u); }
 }
+#else
+#define PER_LOAD 4
+__device__ __forceinline__ void load16(const in_t* p, float v[PER_LOAD])
+{
+    const float4 raw = *(const float4*)p;
+    v[0] = raw.x; v[1] = raw.y; v[2] = raw.z; v[3] = raw.w;
+}
+#endif
 
-// Rows i = 0 .. CH + R - 2 of the tile are tokens t0 - (R - 1) + i of one head's 64 channels: the projection (times the
-// padding mask), the tail before the first token, zeros past the end.
-__device__ void load_inputs(float* x, const in_t* proj, long long pb, long long pt, long long src_channel, const float* tail,
+// Rows i = 0 .. CH + R - 2 of x [rows][64] fp32 are tokens t0 - (R - 1) + i of the 64 channels from `channel`: the
+// projection (times the padding mask), the tail before the first token, zeros past the end.
+__device__ void load_inputs(float* x, const in_t* proj, long long pb, long long pt, long long channel, const float* tail,
                             long long tail_channel, const FeatureArgs& a, long long b, long long t0)
 {
-    const int rows = CH + (int)a.R - 1;
-    for (int i = threadIdx.x; i < rows * KD; i += blockDim.x) {
-        const int r = i / KD, c = i % KD;
+    const int rows = CH + (int)a.R - 1, per_row = KD / PER_LOAD;
+    for (int i = threadIdx.x; i < rows * per_row; i += blockDim.x) {
+        const int r = i / per_row, c = (i % per_row) * PER_LOAD;
         const long long t = t0 - (a.R - 1) + r;
-        float val = 0.f;
+        float v[PER_LOAD];
         if (t >= 0 && t < a.T) {
-            val = to_f(proj[b * pb + t * pt + src_channel + c]);
-            if (a.valid) val *= a.valid[b * a.T + t];
-        } else if (t < 0 && tail) {
-            val = tail[(b * a.H * KD + tail_channel + c) * (a.R - 1) + (a.R - 1) + t];
+            load16(proj + b * pb + t * pt + channel + c, v);
+            const float m = a.valid ? a.valid[b * a.T + t] : 1.f;
+#pragma unroll
+            for (int k = 0; k < PER_LOAD; k++) v[k] *= m;
+        } else {
+#pragma unroll
+            for (int k = 0; k < PER_LOAD; k++)
+                v[k] = t < 0 && tail ? tail[(b * a.H * KD + tail_channel + c + k) * (a.R - 1) + (a.R - 1) + t] : 0.f;
         }
-        x[r * XP + c] = val;
+#pragma unroll
+        for (int k = 0; k < PER_LOAD; k += 4) *(float4*)(x + r * KD + c + k) = make_float4(v[k], v[k + 1], v[k + 2], v[k + 3]);
     }
 }
 
-__device__ void causal_conv(const float* x, const float* w, float* y, long long channel0, int R)
+// Hedgehog weights of one head [64][32] as bf16 high and low parts, [64][FP] each: W = hi + lo to about 2^-16.
+__device__ void load_weights(bf16_t* hi, bf16_t* lo, const float* W)
 {
-    for (int i = threadIdx.x; i < CH * KD; i += blockDim.x) {
-        const int t = i / KD, c = i % KD;
+    for (int i = threadIdx.x; i < KD * FD; i += blockDim.x) {
+        const int d = i / FD, j = i % FD;
+        const float w = W[i];
+        const bf16_t h = to_bf16(w);
+        hi[d * FP + j] = h;
+        lo[d * FP + j] = to_bf16(w - bf16_float(h));
+    }
+}
+
+// y[t][c] = sum_j w[c][j] x[t + j][c] for the 64 tokens, as bf16 high and low parts [64][YP]. Thread: one channel, half
+// of the tokens, its R weights in registers.
+__device__ void causal_conv(const float* x, const float* w, long long channel0, int R, bf16_t* hi, bf16_t* lo)
+{
+    const int c = threadIdx.x % KD, halves = blockDim.x / KD, per = CH / halves, first = (threadIdx.x / KD) * per;
+    float wc[MAXR];
+#pragma unroll
+    for (int j = 0; j < MAXR; j++) wc[j] = j < R ? w[(channel0 + c) * R + j] : 0.f;
+    for (int i = 0; i < per; i++) {
+        const int t = first + i;
         float acc = 0.f;
-        for (int j = 0; j < R; j++) acc += w[(channel0 + c) * R + j] * x[(t + j) * XP + c];
-        y[t * XP + c] = acc;
+#pragma unroll
+        for (int j = 0; j < MAXR; j++)
+            if (j < R) acc += wc[j] * x[(t + j) * KD + c];
+        const bf16_t h = to_bf16(acc);
+        hi[t * YP + c] = h;
+        lo[t * YP + c] = to_bf16(acc - bf16_float(h));
     }
 }
 
-// phi of 64 tokens: thread (row block tid / 8, column block tid % 8) computes a 4 x 4 tile of u = y W_h, then both
-// softmaxes; rows past T are not written.
-__device__ void feature_map(const float* y, const float* Ws, bf16_t* out, const float* valid, long long t0, long long T)
+// A fragment (16 x 16) of rows m0 .. of a row-major [m][k] bf16 tile, k columns k0 .. (ldmatrix).
+__device__ __forceinline__ void a_rows(unsigned a[4], const bf16_t* tile, int pitch, int m0, int k0, int lane)
 {
-    const int rb = threadIdx.x / 8, cb = threadIdx.x % 8;
-    float u[4][4] = {};
-    for (int d = 0; d < KD; d++) {
-        const float4 w = *(const float4*)(Ws + d * FD + cb * 4);
+    ldsm_x4(a, smem_addr(tile + (m0 + (lane & 15)) * pitch + k0 + (lane >> 4) * 8));
+}
+
+// B fragments (k16 x n8) for n-tiles n0 and n0 + 8 from a [k][n] tile (ldmatrix.trans).
+__device__ __forceinline__ void b_pair(unsigned b[4], const bf16_t* tile, int pitch, int k0, int n0, int lane)
+{
+    ldsm_x4_t(b, smem_addr(tile + (k0 + (lane & 7) + ((lane >> 3) & 1) * 8) * pitch + n0 + ((lane >> 4) & 1) * 8));
+}
+
+// u = y W_h for the warp's 16 tokens on tensor cores, then phi(u) for each token into out (rows past T are not written).
+// Fragment layout of mma.m16n8k16: lane = 4 * group + tig holds u rows {group, group + 8}, columns {2 tig, 2 tig + 1} of
+// each n-tile, so a token's 32 values lie in the 4 lanes of its group.
+__device__ void feature_map(const bf16_t* yhi, const bf16_t* ylo, const bf16_t* whi, const bf16_t* wlo, bf16_t* out,
+                            const float* valid, long long t0, long long T)
+{
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, group = lane >> 2, tig = lane & 3;
+    float u[FD / 8][4] = {};
 #pragma unroll
-        for (int r = 0; r < 4; r++) {
-            const float a = y[(rb * 4 + r) * XP + d];
-            u[r][0] += a * w.x; u[r][1] += a * w.y; u[r][2] += a * w.z; u[r][3] += a * w.w;
+    for (int ks = 0; ks < KD / 16; ks++) {
+        unsigned ah[4], al[4];
+        a_rows(ah, yhi, YP, warp * 16, ks * 16, lane);
+        a_rows(al, ylo, YP, warp * 16, ks * 16, lane);
+#pragma unroll
+        for (int np = 0; np < FD / 16; np++) {
+            unsigned bh[4], bl[4];
+            b_pair(bh, whi, FP, ks * 16, np * 16, lane);
+            b_pair(bl, wlo, FP, ks * 16, np * 16, lane);
+#pragma unroll
+            for (int half = 0; half < 2; half++) {
+                float* acc = u[2 * np + half];
+                mma(acc, ah, bh[2 * half], bh[2 * half + 1]);
+                mma(acc, ah, bl[2 * half], bl[2 * half + 1]);
+                mma(acc, al, bh[2 * half], bh[2 * half + 1]);
+            }
         }
     }
 #pragma unroll
-    for (int r = 0; r < 4; r++) {
-        float pos[4], neg[4];
-        hedgehog(u[r], pos, neg);
-        const long long t = t0 + rb * 4 + r;
+    for (int row = 0; row < 2; row++) {
+        float mx = u[0][2 * row], mn = mx;
+#pragma unroll
+        for (int nt = 0; nt < FD / 8; nt++)
+#pragma unroll
+            for (int e = 0; e < 2; e++) { mx = fmaxf(mx, u[nt][2 * row + e]); mn = fminf(mn, u[nt][2 * row + e]); }
+#pragma unroll
+        for (int o = 1; o < 4; o <<= 1) {
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+            mn = fminf(mn, __shfl_xor_sync(0xffffffffu, mn, o));
+        }
+        float pos[FD / 8][2], neg[FD / 8][2], sp = 0.f, sn = 0.f;
+#pragma unroll
+        for (int nt = 0; nt < FD / 8; nt++)
+#pragma unroll
+            for (int e = 0; e < 2; e++) {
+                pos[nt][e] = __expf(u[nt][2 * row + e] - mx);
+                neg[nt][e] = __expf(mn - u[nt][2 * row + e]);
+                sp += pos[nt][e];
+                sn += neg[nt][e];
+            }
+#pragma unroll
+        for (int o = 1; o < 4; o <<= 1) { sp += __shfl_xor_sync(0xffffffffu, sp, o); sn += __shfl_xor_sync(0xffffffffu, sn, o); }
+        const long long t = t0 + warp * 16 + group + row * 8;
         if (t >= T) continue;
         const float m = valid ? valid[t] : 1.f;
 #pragma unroll
-        for (int j = 0; j < 4; j++) {
-            out[t * KD + cb * 4 + j] = to_bf16(pos[j] * m);
-            out[t * KD + FD + cb * 4 + j] = to_bf16(neg[j] * m);
+        for (int nt = 0; nt < FD / 8; nt++) {
+            const int c = nt * 8 + tig * 2;
+            const unsigned p = to_bf16(fmaxf(pos[nt][0] / sp, 1e-12f) * m) | ((unsigned)to_bf16(fmaxf(pos[nt][1] / sp, 1e-12f) * m) << 16);
+            const unsigned n = to_bf16(fmaxf(neg[nt][0] / sn, 1e-12f) * m) | ((unsigned)to_bf16(fmaxf(neg[nt][1] / sn, 1e-12f) * m) << 16);
+            *(unsigned*)(out + t * KD + c) = p;
+            *(unsigned*)(out + t * KD + FD + c) = n;
         }
     }
 }
 
+// One CTA: 64 tokens of one head, of q (blockIdx.z even) or k (odd); 128 threads, 4 warps of 16 tokens.
 extern "C" __global__ void __launch_bounds__(128) lawcat_features(const FeatureArgs a)
 {
-    DYNAMIC_SHARED(float, sm);
+    DYNAMIC_SHARED(unsigned char, sm);
     const int rows = CH + (int)a.R - 1;
-    float* Ws = sm;                        // [64][32], first: feature_map reads it as float4 (16-byte aligned)
-    float* xq = Ws + KD * FD;              // [rows][XP] conv inputs
-    float* xk = xq + rows * XP;
-    float* yq = xk + rows * XP;            // [CH][XP] conv outputs
-    float* yk = yq + CH * XP;
-    const long long n = blockIdx.x, h = blockIdx.y, b = blockIdx.z, t0 = n * CH, kvh = h / (a.H / a.Hkv);
-    for (int i = threadIdx.x; i < KD * FD; i += blockDim.x) Ws[i] = a.W[h * KD * FD + i];
-    load_inputs(xq, a.qp, a.qpb, a.qpt, h * KD, a.qtail, h * KD, a, b, t0);
-    load_inputs(xk, a.kp, a.kpb, a.kpt, kvh * KD, a.ktail, h * KD, a, b, t0);
+    float* x = (float*)sm;                                   // [rows][64] conv inputs
+    bf16_t* whi = (bf16_t*)(sm + rows * KD * 4);             // [64][FP] Hedgehog weights, high and low parts
+    bf16_t* wlo = whi + KD * FP;
+    bf16_t* yhi = wlo + KD * FP;                             // [64][YP] conv outputs, high and low parts
+    bf16_t* ylo = yhi + CH * YP;
+    const long long n = blockIdx.x, h = blockIdx.y, b = blockIdx.z / 2, t0 = n * CH, kvh = h / (a.H / a.Hkv);
+    const bool keys = blockIdx.z % 2 == 1;
+    load_weights(whi, wlo, a.W + h * KD * FD);
+    if (keys) load_inputs(x, a.kp, a.kpb, a.kpt, kvh * KD, a.ktail, h * KD, a, b, t0);
+    else load_inputs(x, a.qp, a.qpb, a.qpt, h * KD, a.qtail, h * KD, a, b, t0);
     __syncthreads();
-    causal_conv(xq, a.wq, yq, h * KD, (int)a.R);
-    causal_conv(xk, a.wk, yk, h * KD, (int)a.R);
+    causal_conv(x, keys ? a.wk : a.wq, h * KD, (int)a.R, yhi, ylo);
     __syncthreads();
     const long long head = (b * a.H + h) * a.T * KD;
-    const float* valid = a.valid ? a.valid + b * a.T : 0;
-    feature_map(yq, Ws, a.fq + head, 0, t0, a.T);
-    feature_map(yk, Ws, a.fk + head, valid, t0, a.T);
+    feature_map(yhi, ylo, whi, wlo, (keys ? a.fk : a.fq) + head, keys && a.valid ? a.valid + b * a.T : 0, t0, a.T);
     if (t0 + CH >= a.T) {   // the CTA of the last chunk hands on the conv inputs of the last R - 1 tokens
+        float* tail_out = keys ? a.ktail_out : a.qtail_out;
         for (int i = threadIdx.x; i < KD * ((int)a.R - 1); i += blockDim.x) {
             const int c = i / ((int)a.R - 1), j = i % ((int)a.R - 1);
             const int r = (int)(a.T - t0) + j;     // tile row of token T - (R - 1) + j
-            const long long o = (b * a.H * KD + h * KD + c) * (a.R - 1) + j;
-            a.qtail_out[o] = xq[r * XP + c];
-            a.ktail_out[o] = xk[r * XP + c];
+            tail_out[(b * a.H * KD + h * KD + c) * (a.R - 1) + j] = x[r * KD + c];
         }
     }
 }
@@ -180,15 +288,21 @@ __device__ void normalized_step(const float* q, const float* k, const float* v, 
 }
 
 struct DecodeArgs {
-    const in_t* qp; const in_t* kp; const in_t* vp;   // this token's projections [B, 1, H * 64], [B, 1, Hkv * 64] x 2
-    const float* wq; const float* wk;                 // conv weights [H * 64, R]
+    const in_t* x;                                    // the layer input [B, 1, C] (stride xb), or null (projections given)
+    const in_t* Wq; const in_t* Wk; const in_t* Wv;   // projection weights [H * 64, C], [Hkv * 64, C], [Hkv * VD, C], or
+                                                      // null: the projections qp, kp, vp are given
+    const in_t* bq; const in_t* bk; const in_t* bv;   // their biases, or null
+    const in_t* qp; const in_t* kp; const in_t* vp;   // this token's projections [B, 1, H * 64], [B, 1, Hkv * 64], [B, 1, Hkv * VD]
+    const float* cq; const float* ck;                 // conv weights [H * 64, R]
     float* qtail; float* ktail;                       // [B, H * 64, R - 1], advanced by one token in place
     const float* W;                                   // [H, 64, 32]
     const float* g;                                   // log-decays [B, Hg, 1, GW] (strides gb, gh; GW 1 or 64), or null
+    const float* gdown; const float* gup; const float* gbias;   // the low-rank gate [rank, C], [Hkv * 64, rank], [Hkv * 64],
+                                                      // or null (then g)
     float* S;                                         // [B, H, 64, VD + 1], updated in place
     in_t* y;                                          // [B, 1, H * VD]
-    long long qpb, kpb, vpb, gb, gh, yb, H, Hkv, Hg, GW, R;
-    float scale, eps;
+    long long xb, C, qpb, kpb, vpb, gb, gh, yb, H, Hkv, Hg, GW, R, rank;
+    float scale, eps, gate_scale;                     // gate_scale: 1 / the gate's normalizer
 };
 
 __device__ __forceinline__ float decay_of(const float* g, long long gb, long long gh, long long GW, long long b, long long hg, int f)
@@ -196,23 +310,96 @@ __device__ __forceinline__ float decay_of(const float* g, long long gb, long lon
     return g ? __expf(g[b * gb + hg * gh + (GW == 1 ? 0 : f)]) : 1.f;
 }
 
-// One decoding step of one (batch, head); 128 threads: 0-63 the query channels, 64-127 the key channels.
+__device__ __forceinline__ float warp_sum(float v)
+{
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// dot(row[0 .. C), xs) for a warp: lanes take 16-byte pieces of the row.
+__device__ __forceinline__ float warp_dot(const in_t* row, const float* xs, long long C, int lane)
+{
+    float acc = 0.f;
+    for (long long i = lane * PER_LOAD; i < C; i += 32 * PER_LOAD) {
+        float w[PER_LOAD];
+        load16(row + i, w);
+#pragma unroll
+        for (int k = 0; k < PER_LOAD; k++) acc += w[k] * xs[i + k];
+    }
+    return warp_sum(acc);
+}
+
+__device__ __forceinline__ float warp_dot_f32(const float* row, const float* xs, long long C, int lane)
+{
+    float acc = 0.f;
+    for (long long i = lane; i < C; i += 32) acc += row[i] * xs[i];
+    return warp_sum(acc);
+}
+
+// q (64 rows of head h), k (64 rows of kv head kvh) and v (VD rows) projections of x: one warp per row, rounded to the
+// input dtype as a GEMM's output would be.
+__device__ void project(const DecodeArgs& a, const float* xs, long long h, long long kvh, float proj[3][KD], int warp, int lane)
+{
+    const int warps = blockDim.x / 32;
+    for (int r = warp; r < 2 * KD + VD; r += warps) {
+        const int side = r / KD, c = r % KD;
+        const in_t* W = side == 0 ? a.Wq : side == 1 ? a.Wk : a.Wv;
+        const in_t* bias = side == 0 ? a.bq : side == 1 ? a.bk : a.bv;
+        const long long row = (side == 0 ? h * KD : side == 1 ? kvh * KD : kvh * VD) + c;
+        const float dot = warp_dot(W + row * a.C, xs, a.C, lane);
+        if (lane == 0) proj[side][c] = to_f(from_f(dot + (bias ? to_f(bias[row]) : 0.f)));
+    }
+}
+
+// The gate's low-rank projection W_down x, one warp per rank.
+__device__ void gate_low(const DecodeArgs& a, const float* xs, float* low, int warp, int lane)
+{
+    for (int r = warp; r < a.rank; r += blockDim.x / 32) {
+        const float dot = warp_dot_f32(a.gdown + r * a.C, xs, a.C, lane);
+        if (lane == 0) low[r] = dot;
+    }
+}
+
+// exp(g) for feature f of gate head hg: g = logsigmoid(W_up low + b) / normalizer.
+__device__ __forceinline__ float gate_decay(const DecodeArgs& a, const float* low, long long hg, int f)
+{
+    const long long row = hg * KD + f;
+    float z = a.gbias ? a.gbias[row] : 0.f;
+    for (int r = 0; r < a.rank; r++) z += a.gup[row * a.rank + r] * low[r];
+    const float logsig = fminf(z, 0.f) - log1pf(__expf(-fabsf(z)));
+    return __expf(logsig * a.gate_scale);
+}
+
+// One decoding step of one (batch, head); 128 threads: 0-63 the query channels, 64-127 the key channels. With x, the
+// kernel also makes the projections (dynamic shared memory holds x, C floats) and the low-rank gate.
 extern "C" __global__ void __launch_bounds__(128) lawcat_decode(const DecodeArgs a)
 {
-    __shared__ float conv[2][KD], phi[2][KD], decay[KD], v[VD], out[VD + 1];
+    DYNAMIC_SHARED(float, xs);
+    __shared__ float proj[3][KD], conv[2][KD], phi[2][KD], decay[KD], low[MAX_RANK], out[VD + 1];
     const long long h = blockIdx.x, b = blockIdx.y, kvh = h / (a.H / a.Hkv), hg = h / (a.H / a.Hg);
-    const int R = (int)a.R, side = threadIdx.x / KD, c = threadIdx.x % KD;
+    const int R = (int)a.R, side = threadIdx.x / KD, c = threadIdx.x % KD, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    if (a.x) {
+        for (long long i = threadIdx.x; i < a.C; i += blockDim.x) xs[i] = to_f(a.x[b * a.xb + i]);
+        __syncthreads();
+    }
+    if (a.Wq) project(a, xs, h, kvh, proj, warp, lane);
+    else {
+        proj[side][c] = side == 0 ? to_f(a.qp[b * a.qpb + h * KD + c]) : to_f(a.kp[b * a.kpb + kvh * KD + c]);
+        if (side == 1 && c < VD) proj[2][c] = to_f(a.vp[b * a.vpb + kvh * VD + c]);
+    }
+    if (a.gdown) gate_low(a, xs, low, warp, lane);
+    __syncthreads();
     {
-        const float x = side == 0 ? to_f(a.qp[b * a.qpb + h * KD + c]) : to_f(a.kp[b * a.kpb + kvh * KD + c]);
-        const float* w = (side == 0 ? a.wq : a.wk) + (h * KD + c) * R;
+        const float x = proj[side][c];
+        const float* w = (side == 0 ? a.cq : a.ck) + (h * KD + c) * R;
         float* tail = (side == 0 ? a.qtail : a.ktail) + (b * a.H * KD + h * KD + c) * (R - 1);
         float acc = w[R - 1] * x;
         for (int j = 0; j < R - 1; j++) acc += w[j] * tail[j];
         for (int j = 0; j + 1 < R - 1; j++) tail[j] = tail[j + 1];
         if (R > 1) tail[R - 2] = x;
         conv[side][c] = acc;
-        if (side == 0) decay[c] = decay_of(a.g, a.gb, a.gh, a.GW, b, hg, c);
-        if (side == 1 && c < VD) v[c] = to_f(a.vp[b * a.vpb + kvh * VD + c]);
+        if (side == 0) decay[c] = a.gdown ? gate_decay(a, low, hg, c) : decay_of(a.g, a.gb, a.gh, a.GW, b, hg, c);
     }
     __syncthreads();
     if (threadIdx.x < 64) {   // warp 0: queries, warp 1: keys; lane j holds projection j of 32
@@ -227,7 +414,7 @@ extern "C" __global__ void __launch_bounds__(128) lawcat_decode(const DecodeArgs
         phi[s][FD + j] = fmaxf(en / sn, 1e-12f);
     }
     __syncthreads();
-    normalized_step(phi[0], phi[1], v, decay, a.S + (b * a.H + h) * KD * (VD + 1), out, a.scale, a.eps, a.y + b * a.yb + h * VD);
+    normalized_step(phi[0], phi[1], proj[2], decay, a.S + (b * a.H + h) * KD * (VD + 1), out, a.scale, a.eps, a.y + b * a.yb + h * VD);
 }
 
 struct StepArgs {

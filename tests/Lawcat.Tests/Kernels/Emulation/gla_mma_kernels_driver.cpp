@@ -1,7 +1,7 @@
 // The tensor-core GLA kernels (src/Lawcat/Kernels/Cuda/GlaMmaKernels.cu) built for the CPU emulator, with the hardware
 // primitives written out from the PTX ISA (ptx_emulation.h).
 #include "ptx_emulation.h"
-#define GLA_EMULATED_PRIMITIVES
+#define EMULATED_PRIMITIVES
 
 #include KERNELS_SOURCE
 

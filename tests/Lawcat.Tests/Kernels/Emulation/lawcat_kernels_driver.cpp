@@ -1,5 +1,7 @@
-// The fused LAWCAT kernels (src/Lawcat/Kernels/Cuda/LawcatKernels.cu) built for the CPU emulator.
-#include "cuda_emulation.h"
+// The fused LAWCAT kernels (src/Lawcat/Kernels/Cuda/LawcatKernels.cu) built for the CPU emulator, with the hardware
+// primitives written out from the PTX ISA (ptx_emulation.h).
+#include "ptx_emulation.h"
+#define EMULATED_PRIMITIVES
 
 #include KERNELS_SOURCE
 

@@ -8,7 +8,7 @@
 //                                                          16-byte aligned; asynchronous: the copy lands when its thread
 //                                                          waits for its group (commit_group / wait_group), so reading the
 //                                                          tile before the wait reads uninitialized (NaN) bytes.
-// A kernel source that uses these defines GLA_EMULATED_PRIMITIVES-style hooks to take these instead of inline PTX.
+// A kernel source that uses these takes them instead of its inline PTX when EMULATED_PRIMITIVES is defined.
 #pragma once
 #include "cuda_emulation.h"
 

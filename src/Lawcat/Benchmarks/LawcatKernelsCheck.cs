@@ -1,14 +1,17 @@
 using Lawcat.Attention;
 using Lawcat.Llama;
+using Lawcat.Kernels;
+using Lawcat.Kernels.Cuda;
 using static TorchSharp.torch;
 
-namespace Lawcat.Kernels.Cuda;
+namespace Lawcat.Benchmarks;
 
 /// <summary>
 /// Checks the fused LAWCAT kernels (<see cref="LawcatKernels"/> with the tensor-core GLA) against the same layer on its
 /// tensor operations: a layer with random (trained-looking) conv filters, feature maps and gates, a left-padded batch,
-/// prefill, then decoding steps; outputs, recurrent states and conv tails, relative RMSE ≤ 5e-3, and ≤ 1e-2 for a bf16
-/// layer (the fused path hands the op bf16 features, the tensor path fp32 ones). Also the normalized decoding step
+/// prefill, then decoding steps (the decoding kernel projecting the token and computing the low-rank gate itself, and,
+/// in one case, handed the projections and a scalar gate's decays); outputs, recurrent states and conv tails, relative
+/// RMSE ≤ 5e-3, and ≤ 1e-2 for a bf16 layer (the fused path hands the op bf16 features, the tensor path fp32 ones). Also the normalized decoding step
 /// alone against the fp32 recurrence (≤ 1e-5 fp32, ≤ 5e-3 bf16).
 /// Needs a CUDA device.
 /// </summary>
@@ -19,7 +22,7 @@ public static class LawcatKernelsCheck
     /// <summary>Runs every case on <paramref name="device"/>; <paramref name="small"/> shortens the prompts (for the CPU emulator).</summary>
     public static List<KernelCheckRow> Run(Device device, bool small = false) => KernelCheck.Run(Cases(device, small));
 
-    /// <summary>Every case, to run with <see cref="KernelCheck.Run"/>; each turns the fused kernels on while it runs.</summary>
+    /// <summary>Every case, to run with <see cref="KernelCheck.Run"/>.</summary>
     public static IEnumerable<KernelCheck.Case> Cases(Device device, bool small = false)
     {
         foreach (var dtype in new[] { ScalarType.BFloat16, ScalarType.Float32 })
@@ -27,40 +30,43 @@ public static class LawcatKernelsCheck
             var (prompt, steps) = small ? (70, 6) : (150, 12);
             yield return Fused(device, $"fused layer {dtype}, prompt {prompt} + {steps} steps", () => Layer(device, dtype, prompt, steps));
         }
-        yield return Fused(device, "fused layer BFloat16, prompt 2 + 3 steps", () => Layer(device, ScalarType.BFloat16, prompt: 2, steps: 3));   // a prompt shorter than the conv
+        // A prompt shorter than the conv; projections and decays handed to the decoding kernel (wrapped projections, a scalar gate).
+        yield return Fused(device, "fused layer BFloat16, prompt 2 + 3 steps, projections and scalar gate given",
+            () => Layer(device, ScalarType.BFloat16, prompt: 2, steps: 3, inputsGiven: true));
         foreach (var dtype in new[] { ScalarType.BFloat16, ScalarType.Float32 })
             yield return Fused(device, $"normalized step {dtype}", () => new[] { Step(device, dtype) });
     }
 
-    // What is checked here is whether the fused kernels may be turned on, so each case runs with them on.
     static KernelCheck.Case Fused(Device device, string name, Func<IEnumerable<KernelCheckRow>> rows) => new(name, () =>
     {
-        bool enabled = LawcatKernels.Enabled;
-        LawcatKernels.Enabled = true;
-        try
-        {
-            if (!LawcatKernels.Runs(device)) throw new LawcatException($"the fused LAWCAT kernels cannot run on {device} here (they need CUDA and NVRTC).");
-            return rows().ToList();
-        }
-        finally { LawcatKernels.Enabled = enabled; }
+        if (!KernelLaunchers.Current.Runs(device)) throw new LawcatException($"the fused LAWCAT kernels cannot run on {device} here (they need CUDA and NVRTC).");
+        return rows().ToList();
     });
 
-    static LawcatAttention RandomLayer(Device device, ScalarType dtype, out LlamaConfig config)
+    /// <summary>
+    /// A layer with random LAWCAT parameters. With <paramref name="inputsGiven"/>, its projections are wrapped (not plain
+    /// linear maps) and its gate is scalar, so the decoding kernel is handed projections and decays instead of making them.
+    /// </summary>
+    static LawcatAttention RandomLayer(Device device, ScalarType dtype, bool inputsGiven, out LlamaConfig config)
     {
         manual_seed(3);
         config = LlamaConfig.Llama32_1B with { NumAttentionHeads = 8, NumKeyValueHeads = 2, HeadDim = 64, HiddenSize = 512 };
         var teacher = new SoftmaxAttention(config, 0, device, dtype);
-        var layer = new LawcatAttention(config, LawcatOptions.Default, 0, teacher.Projections, device, ScalarType.Float32);
+        var options = inputsGiven ? LawcatOptions.Default with { Gate = GateKind.ScalarPerHead } : LawcatOptions.Default;
+        var layer = new LawcatAttention(config, options, 0, teacher.Projections, device, ScalarType.Float32);
         foreach (var (name, p) in layer.NewParameters())
             p.add_(randn_like(p).Times(name.Contains("conv") ? 0.3 : name.Contains("gk_proj.1.bias") ? 2.0 : 0.1), Scalars.One);
+        if (inputsGiven)
+            foreach (var (name, proj) in new[] { ("q_proj", teacher.Projections.Q), ("k_proj", teacher.Projections.K), ("v_proj", teacher.Projections.V) })
+                layer.ReplaceProjection(name, nn.Sequential(("0", proj)));
         return layer;
     }
 
     /// <summary>Prefill of a left-padded batch, then decoding steps: fused kernels against the tensor operations.</summary>
-    static IEnumerable<KernelCheckRow> Layer(Device device, ScalarType dtype, int prompt, int steps)
+    static IEnumerable<KernelCheckRow> Layer(Device device, ScalarType dtype, int prompt, int steps, bool inputsGiven = false)
     {
         using var scope = NewDisposeScope();
-        var layer = RandomLayer(device, dtype, out var config);
+        var layer = RandomLayer(device, dtype, inputsGiven, out var config);
         var rotary = new RotaryEmbedding(config);
         int total = prompt + steps;
         var x = randn(new long[] { 2, total, config.HiddenSize }, dtype: dtype, device: device);
@@ -72,23 +78,17 @@ public static class LawcatKernelsCheck
             var (cos, sin) = rotary.Forward(pos, dtype);
             return new AttentionContext { PositionIds = pos, Cos = cos, Sin = sin, PastLength = start, KeyMask = mask[.., ..(int)(start + t)] };
         }
-        (Tensor Out, LawcatState State) Run(bool fused)
+        (Tensor Out, LawcatState State) Run(KernelPolicy policy)
         {
-            bool enabled = GlaCuda.Enabled;
-            GlaCuda.Enabled = fused && enabled;
-            using var tensorOps = fused ? null : LawcatKernels.TensorOperationsOnly();
-            try
-            {
-                var state = new LawcatState();
-                var outs = new List<Tensor> { layer.StudentHeads(x[.., ..prompt], Ctx(0, prompt), state) };
-                for (int i = prompt; i < total; i++) outs.Add(layer.StudentHeads(x[.., i..(i + 1)], Ctx(i, 1), state));
-                return (cat(outs, 1), state);
-            }
-            finally { GlaCuda.Enabled = enabled; }
+            layer.Kernels = policy;
+            var state = new LawcatState();
+            var outs = new List<Tensor> { layer.StudentHeads(x[.., ..prompt], Ctx(0, prompt), state) };
+            for (int i = prompt; i < total; i++) outs.Add(layer.StudentHeads(x[.., i..(i + 1)], Ctx(i, 1), state));
+            return (cat(outs, 1), state);
         }
-        var (refOut, refState) = Run(fused: false);
-        var (outFused, state) = Run(fused: true);
-        string what = $"fused layer {dtype}, prompt {prompt} + {steps} steps";
+        var (refOut, refState) = Run(KernelPolicy.TensorOnly);
+        var (outFused, state) = Run(KernelPolicy.Fused);
+        string what = $"fused layer {dtype}, prompt {prompt} + {steps} steps{(inputsGiven ? ", projections and scalar gate given" : "")}";
         var real = mask.unsqueeze(-1).to(refOut.dtype);                                           // padded rows' outputs are unused
         var (r, o) = (refOut * real, outFused * real);
         // bf16: the fused path rounds the features to bf16 before the op, the tensor path keeps them in fp32.

@@ -1,7 +1,9 @@
 using Lawcat.Attention;
+using Lawcat.Kernels;
+using Lawcat.Kernels.Cuda;
 using static TorchSharp.torch;
 
-namespace Lawcat.Kernels.Cuda;
+namespace Lawcat.Benchmarks;
 
 /// <summary>
 /// Checks <see cref="GlaCuda"/> and <see cref="GlaMma"/> against <see cref="GatedLinearAttention.Recurrent"/> (the

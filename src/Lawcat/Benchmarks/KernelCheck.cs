@@ -1,7 +1,9 @@
 using System.Runtime.InteropServices;
+using Lawcat.Kernels;
+using Lawcat.Kernels.Cuda;
 using static TorchSharp.torch;
 
-namespace Lawcat.Kernels.Cuda;
+namespace Lawcat.Benchmarks;
 
 /// <summary>One comparison of a kernel with its reference.</summary>
 /// <param name="Case">What was compared.</param>

@@ -1,0 +1,98 @@
+using Lawcat.Attention;
+using Lawcat.Kernels.Cuda;
+using static TorchSharp.torch;
+
+namespace Lawcat.Kernels;
+
+/// <summary>
+/// The one place that decides where LAWCAT's attention runs. Each call names a <see cref="KernelPolicy"/>; the highest
+/// level it allows whose kernels take the call's inputs runs it:
+/// <list type="bullet">
+/// <item>fused LAWCAT kernels (<see cref="LawcatKernels"/>): a layer's conv and feature maps for a prompt, a whole decoding step;</item>
+/// <item>tensor cores (<see cref="GlaMma"/>): the chunked op on bf16 operands, key width 64;</item>
+/// <item>CUDA cores (<see cref="GlaCuda"/>): the chunked op and its step in fp32 arithmetic, any width;</item>
+/// <item>tensor operations (<see cref="GatedLinearAttention"/>, the specification's forms) for everything else: the CPU,
+/// inputs that need gradients, shapes no kernel takes.</item>
+/// </list>
+/// Kernels run where the current launcher runs (CUDA with NVRTC; the test suite's CPU emulator) and only when no input
+/// needs a gradient. Same contracts as the <see cref="GatedLinearAttention"/> forms they stand for.
+/// </summary>
+public static class KernelBackend
+{
+    /// <summary>
+    /// Whether kernels of <paramref name="level"/> may take a call on these tensors under <paramref name="policy"/>. The
+    /// CUDA-core kernels launch through CUDA itself; the others through the current launcher (which the tests emulate).
+    /// </summary>
+    static bool Kernels(KernelPolicy policy, KernelPolicy level, Tensor first, params Tensor?[] rest) =>
+        policy.Allows(level) && (level == KernelPolicy.CudaCores ? CudaLauncher.Instance : KernelLaunchers.Current).Runs(first.device)
+        && !NeedsGradient(rest.Prepend(first));
+
+    /// <summary>Whether autograd would record a call on these tensors.</summary>
+    public static bool NeedsGradient(IEnumerable<Tensor?> tensors) => is_grad_enabled() && tensors.Any(t => t is { requires_grad: true });
+
+    /// <summary><see cref="GatedLinearAttention.Chunked"/> (a prefill of the plain op) where <paramref name="policy"/> says.</summary>
+    public static (Tensor Output, Tensor FinalState) Chunked(Tensor q, Tensor k, Tensor v, Tensor g, double scale, Tensor? initialState,
+        KernelPolicy policy, int chunkSize = GatedLinearAttention.DefaultChunkSize)
+    {
+        if (Kernels(policy, KernelPolicy.TensorCores, q, k, v, g, initialState) && GlaMma.Supports(q, k, v, g))
+            return GlaMma.Forward(q, k, v, g, scale, initialState, null);
+        if (Kernels(policy, KernelPolicy.CudaCores, q, k, v, g, initialState) && GlaCuda.Supports(q, k, v, g))
+            return GlaCuda.Forward(q, k, v, g, scale, initialState, chunkSize);
+        return GatedLinearAttention.Chunked(q, k, v, g, scale, initialState, chunkSize);
+    }
+
+    /// <summary><see cref="GatedLinearAttention.Step"/> (one decoding step of the plain op) where <paramref name="policy"/> says.</summary>
+    public static (Tensor Output, Tensor FinalState) Step(Tensor q, Tensor k, Tensor v, Tensor g, double scale, Tensor? state, KernelPolicy policy)
+    {
+        if (Kernels(policy, KernelPolicy.CudaCores, q, k, v, g, state) && GlaCuda.Supports(q, k, v, g)) return GlaCuda.Step(q, k, v, g, scale, state);
+        return GatedLinearAttention.Step(q, k, v, g, scale, state);
+    }
+
+    /// <summary>
+    /// <see cref="GatedLinearAttention.Normalized"/> where <paramref name="policy"/> says. The tensor-core kernels take it
+    /// whole (ones column and division inside); the CUDA-core kernels take the op inside the normalization. With
+    /// <paramref name="operands"/> bf16 (a bf16 model's layer), fp32 q, k, v may be rounded to bf16 for the tensor cores,
+    /// and the output is then bf16.
+    /// </summary>
+    public static (Tensor Output, Tensor FinalState) Normalized(Tensor q, Tensor k, Tensor v, Tensor g, double scale, double eps,
+        Tensor? initialState, KernelPolicy policy, GlaForm form = GlaForm.Chunked, int chunkSize = GatedLinearAttention.DefaultChunkSize,
+        ScalarType? operands = null)
+    {
+        if (form != GlaForm.Chunked) return GatedLinearAttention.Normalized(q, k, v, g, scale, eps, initialState, form, chunkSize);
+        if (Kernels(policy, KernelPolicy.TensorCores, q, k, v, g, initialState))
+        {
+            using var scope = NewDisposeScope();
+            var (qb, kb, vb) = operands == ScalarType.BFloat16 ? (Bf16(q), Bf16(k), Bf16(v)) : (q, k, v);
+            if (GlaMma.Supports(qb, kb, vb, g))
+            {
+                var (y, s) = GlaMma.Forward(qb, kb, vb, g, scale, initialState, eps);
+                return (y.MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
+            }
+        }
+        return GatedLinearAttention.Normalize(q, k, v, g, eps, (values, gates) => Chunked(q, k, values, gates, scale, initialState, policy, chunkSize));
+    }
+
+    /// <summary>
+    /// <see cref="GatedLinearAttention.NormalizedStep"/> where <paramref name="policy"/> says: one fused kernel (a contiguous
+    /// fp32 state updated in place), else the CUDA-core step inside the normalization, else tensor operations.
+    /// </summary>
+    public static (Tensor Output, Tensor FinalState) NormalizedStep(Tensor q, Tensor k, Tensor v, Tensor g, double scale, double eps,
+        Tensor? state, KernelPolicy policy)
+    {
+        if (Kernels(policy, KernelPolicy.Fused, q, k, v, g, state) && LawcatKernels.SupportsStep(q, k, v, g, state))
+            return LawcatKernels.NormalizedStep(q, k, v, g, scale, eps, state!);
+        return GatedLinearAttention.Normalize(q, k, v, g, eps, (values, gates) => Step(q, k, values, gates, scale, state, policy));
+    }
+
+    /// <summary>
+    /// Whether a LAWCAT layer's per-token work runs on the fused kernels: <paramref name="policy"/> allows them, the launcher
+    /// runs on <paramref name="x"/>'s device, no gradient is needed, the layer computes what they compute
+    /// (<paramref name="headlinePath"/>: conv on q and k, Hedgehog, denominator normalization, no RoPE, no window, chunked form)
+    /// and <see cref="LawcatKernels.SupportsLayer"/> takes its widths and dtypes.
+    /// </summary>
+    public static bool FusedLayer(KernelPolicy policy, Tensor x, bool decoding, bool headlinePath, bool needsGradient, LawcatKernels.LayerShape shape) =>
+        policy.Allows(KernelPolicy.Fused) && headlinePath && !needsGradient && KernelLaunchers.Current.Runs(x.device)
+        && LawcatKernels.SupportsLayer(shape, x.dtype, decoding);
+
+    static Tensor Bf16(Tensor x) => x.dtype == ScalarType.BFloat16 ? x : x.to(ScalarType.BFloat16);
+}
