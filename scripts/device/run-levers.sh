@@ -38,7 +38,7 @@ RESUME_DIR=${RESUME_DIR:-}             # levers folder of an earlier run to cont
 
 if [ "$DEVICE" = cpu ]; then
   set -euo pipefail
-  export OUT=${OUT:-device-out}
+  export OUT=${OUT:-gpu-out}
   mkdir -p "$OUT"
   LAWCAT_CLI=$PWD/lawcat
 else
