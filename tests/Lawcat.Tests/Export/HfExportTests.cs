@@ -121,7 +121,7 @@ public class HfExportTests(ITestOutputHelper output)
             {
                 "True" => "true",
                 "False" => "false",
-                var q when q.StartsWith('"') => q,
+                var q when q.StartsWith('"') || q.StartsWith('[') => q,
                 var n => double.Parse(n, System.Globalization.CultureInfo.InvariantCulture).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
             };
             var actual = value!.GetValueKind() == System.Text.Json.JsonValueKind.Number

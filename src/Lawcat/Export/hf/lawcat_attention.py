@@ -33,6 +33,7 @@ DEFAULT_OPTIONS = {
     "gate": "low_rank_per_dim",
     "gate_rank": 16,
     "gate_logit_normalizer": 16.0,
+    "gate_init_memory": [],  # initialization only: the trained gate weights carry it
     "max_gate_memory": 0.0,
     "linear_init_std": 0.006,
     "normalization": "denominator",
