@@ -69,7 +69,7 @@ public sealed class DecayGate : nn.Module<Tensor, Tensor?>
     /// <see cref="forward"/> computes anything beyond that formula (a clamp, say), so such kernels stay exact.
     /// </summary>
     public (Tensor Down, Tensor Up, Tensor? Bias, double Normalizer)? LowRankWeights() =>
-        _kind == GateKind.LowRankPerDim && gk_proj is not null && gk_proj.children().ToArray() is [Linear down, Linear up]
+        _kind == GateKind.LowRankPerDim && _maxLogDecay is null && gk_proj is not null && gk_proj.children().ToArray() is [Linear down, Linear up]
             ? (down.weight!, up.weight!, up.bias, _normalizer) : null;
 
     /// <inheritdoc/>

@@ -1,4 +1,3 @@
-using TorchSharp;
 using Lawcat.Kernels;
 using Lawcat.Kernels.Cuda;
 using Lawcat.Llama;

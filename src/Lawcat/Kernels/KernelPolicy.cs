@@ -7,7 +7,7 @@ namespace Lawcat.Kernels;
 /// </summary>
 public enum KernelPolicy
 {
-    /// <summary>Every kernel that applies; today the same as <see cref="Fused"/>.</summary>
+    /// <summary>Every kernel that has passed <c>lawcat bench kernels</c> on a GPU; today the same as <see cref="TensorCores"/> (see <see cref="KernelPolicies.Resolve"/>).</summary>
     Auto,
     /// <summary>Tensor operations only (the forms of <see cref="GatedLinearAttention"/>): the training path and the oracle.</summary>
     TensorOnly,

@@ -90,4 +90,13 @@ public class GateMemoryBoundTests
         var ids = TinyModels.Ids(1, 40);
         Assert.Equal(0, TensorAssert.MaxAbsDiff(model.Forward(ids), again.Forward(ids)));
     }
+
+    [Fact]
+    public void KernelsThatComputeTheGateThemselvesAreNotOfferedABoundedGate()
+    {
+        // The fused kernels compute logsigmoid(W_up W_down x + b) / normalizer from these weights and know no clamp.
+        static DecayGate Gate(LlamaModel m) => LawcatConversion.LawcatLayers(m).First().named_modules().Select(x => x.module).OfType<DecayGate>().Single();
+        Assert.NotNull(Gate(LongMemoryStudent(new LawcatOptions { MaxGateMemory = 0 })).LowRankWeights());
+        Assert.Null(Gate(LongMemoryStudent(new LawcatOptions { MaxGateMemory = 16 })).LowRankWeights());
+    }
 }

@@ -7,7 +7,7 @@ namespace Lawcat.Kernels.Cuda;
 /// LAWCAT's per-token work in single CUDA kernels (LawcatKernels.cu), for inference with head width 64 and fp32 LAWCAT
 /// parameters: the prefill features (causal conv of q and k, Hedgehog feature map) of a whole prompt in one launch, a
 /// whole decoding step of a layer's linear path in one launch, and the normalized state update alone. The tensor
-/// operations of <see cref="Attention.LawcatAttention"/> are the oracle (<see cref="LawcatKernelsCheck"/>, which the test
+/// operations of <see cref="Attention.LawcatAttention"/> are the oracle (<c>Benchmarks.LawcatKernelsCheck</c>, which the test
 /// suite runs on the kernels' source emulated on the CPU, and <c>lawcat bench kernels</c> on a GPU). <see cref="KernelBackend"/>
 /// decides when they run.
 /// </summary>
