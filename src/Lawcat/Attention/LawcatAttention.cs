@@ -246,7 +246,9 @@ public sealed class LawcatAttention : DecoderAttention
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var f = ComputeFeatures(x, ctx, null);
-        var generator = new Generator((ulong)Training.Seeds.Combine(start.NoiseSeed, LayerIndex), x.device);
+        // A CPU generator on every device: creating a CUDA generator through TorchSharp crashed the process (SIGSEGV on
+        // an H200), and the draws are small. The same seed then gives the same noise on the CPU and on a GPU.
+        using var generator = new Generator((ulong)Training.Seeds.Combine(start.NoiseSeed, LayerIndex));
         return StateNoise.Sample(f.K, f.V, f.Valid, start.NoiseRows!, start.NoiseTokens, Options.Normalization == NormalizationKind.Denominator, generator)
             .MoveToOuterDisposeScope();
     }

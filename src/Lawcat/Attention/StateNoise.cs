@@ -20,6 +20,7 @@ public static class StateNoise
     /// <summary>
     /// A state [B, H, K, V(+1)] fp32 for keys φ(k) [B, H, T, K] and values [B, H, T, V] (padding already zero in φ(k);
     /// <paramref name="valid"/> [B, T] marks real tokens, null = all), zero in rows where <paramref name="rows"/> [B] is false.
+    /// <paramref name="generator"/> is a CPU generator: the draws are made on the CPU and moved to the keys' device.
     /// </summary>
     public static Tensor Sample(Tensor phiK, Tensor values, Tensor? valid, Tensor rows, double tokens, bool denominator, Generator generator)
     {
@@ -33,10 +34,10 @@ public static class StateNoise
         var v = values.to(ScalarType.Float32);
         var meanV = (v * w).sum(2, keepdim: true) / count;                                                        // [B, H, 1, V]
         var stdV = (((v - meanV).pow(Scalars.Two) * w).sum(2, keepdim: true) / count).sqrt();                              // [B, H, 1, V]
-        var exp1 = rand(new[] { b, h, k }, ScalarType.Float32, phiK.device, generator: generator).clamp_min(Tiny).log().neg();
+        var exp1 = rand(new[] { b, h, k }, ScalarType.Float32, generator: generator).to(phiK.device).clamp_min(Tiny).log().neg();
         using var n = tokens.ToScalar();
         var den = meanPhi * exp1 * n;                                                                        // [B, H, K]
-        var u = meanV.Plus(stdV * randn(new[] { b, h, k, d }, ScalarType.Float32, phiK.device, generator: generator)); // [B, H, K, V]
+        var u = meanV.Plus(stdV * randn(new[] { b, h, k, d }, ScalarType.Float32, generator: generator).to(phiK.device)); // [B, H, K, V]
         var state = den.unsqueeze(-1) * u;
         if (denominator) state = cat(new[] { state, den.unsqueeze(-1) }, -1);                                    // [B, H, K, V + 1]
         return (state * rows.to(ScalarType.Float32).view(b, 1, 1, 1)).MoveToOuterDisposeScope();
