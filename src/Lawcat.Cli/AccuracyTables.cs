@@ -35,13 +35,13 @@ static class AccuracyTables
         var models = rows.SelectMany(r => r.Models.Select(m => m.Model)).Distinct().ToList();
         var tests = Comparisons(rows);
         var table = new Table();
-        table.AddColumn(Column(group));
-        foreach (var m in models) table.AddColumn(Column(m));
-        table.AddColumn(Column("n"));
+        table.AddColumn(Terminal.Column(group));
+        foreach (var m in models) table.AddColumn(Terminal.Column(m));
+        table.AddColumn(Terminal.Column("n"));
         foreach (var t in tests)
         {
-            table.AddColumn(Column(tests.Count == 1 ? "p" : $"p {t.Model}"));
-            table.AddColumn(Column(OnlyHeader(t, tests.Count == 1)));
+            table.AddColumn(Terminal.Column(tests.Count == 1 ? "p" : $"p {t.Model}"));
+            table.AddColumn(Terminal.Column(OnlyHeader(t, tests.Count == 1)));
         }
         foreach (var r in rows)
         {
@@ -56,18 +56,8 @@ static class AccuracyTables
             }
             table.AddRow(cells.Select(Markup.Escape).ToArray());
         }
-        WriteTable(console, table, title);
+        Terminal.WriteTable(console, table, title);
     }
-
-    /// <summary>Writes <paramref name="title"/> (wrapped to the width: as the table's own title it would wrap to the table's) and the table.</summary>
-    public static void WriteTable(IAnsiConsole console, Table table, string title)
-    {
-        Terminal.WriteWrapped(console, title + ":");
-        console.Write(table);
-    }
-
-    /// <summary>A right-aligned column whose values never break across lines.</summary>
-    public static TableColumn Column(string header) => new TableColumn(Markup.Escape(header)).RightAligned().NoWrap();
 
     /// <summary>The comparisons that appear in <paramref name="rows"/>, in order of appearance.</summary>
     static List<(string Model, string Reference)> Comparisons(IEnumerable<AccuracyRow> rows) =>

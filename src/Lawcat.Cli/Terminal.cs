@@ -54,6 +54,16 @@ static class Terminal
         yield return line;
     }
 
+    /// <summary>Writes <paramref name="title"/> (wrapped to the width: as the table's own title it would wrap to the table's) and the table.</summary>
+    public static void WriteTable(IAnsiConsole console, Table table, string title)
+    {
+        Terminal.WriteWrapped(console, title + ":");
+        console.Write(table);
+    }
+
+    /// <summary>A right-aligned column whose values never break across lines.</summary>
+    public static TableColumn Column(string header) => new TableColumn(Markup.Escape(header)).RightAligned().NoWrap();
+
     /// <summary>Writes <paramref name="text"/> to <paramref name="console"/> as plain lines wrapped by <see cref="Wrap"/> to its width.</summary>
     public static void WriteWrapped(IAnsiConsole console, string text, int indent = 0)
     {

@@ -104,20 +104,20 @@ sealed class AblateCommand : Command<AblateCommand.Settings>
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var variants = new Table();
         variants.AddColumn("variant");
-        variants.AddColumn(AccuracyTables.Column("new params"));
-        variants.AddColumn(AccuracyTables.Column("stage-1 loss"));
+        variants.AddColumn(Terminal.Column("new params"));
+        variants.AddColumn(Terminal.Column("stage-1 loss"));
         foreach (var v in outcome.Grid.Variants)
         {
             var run = outcome.Variants.FirstOrDefault(x => x.Variant.Name == v.Name);
             variants.AddRow(Markup.Escape(v.Name), run?.Summary.NewParameters.ToString("N0", inv) ?? "not run", run?.Stage1HeldOutLoss?.ToString("G4", inv) ?? "");
         }
-        AccuracyTables.WriteTable(console, variants, "ablation: variants");
+        Terminal.WriteTable(console, variants, "ablation: variants");
 
         var rows = AblationReport.ByLength(outcome);
         bool manyTasks = rows.Select(r => r.Task).Distinct().Count() > 1;
         var accuracy = new Table();
         accuracy.AddColumn("variant");
-        foreach (var header in new[] { "length", "n", "accuracy", "p", "only v/d" }) accuracy.AddColumn(AccuracyTables.Column(header));
+        foreach (var header in new[] { "length", "n", "accuracy", "p", "only v/d" }) accuracy.AddColumn(Terminal.Column(header));
         var names = rows.SelectMany(r => r.Models.Select(m => m.Model)).Distinct()
             .OrderBy(n => n == AblationReport.Teacher ? -1 : outcome.Grid.Variants.ToList().FindIndex(v => v.Name == n)).ToList();
         foreach (var name in names)
@@ -134,7 +134,7 @@ sealed class AblateCommand : Command<AblateCommand.Settings>
                 first = false;
             }
         }
-        AccuracyTables.WriteTable(console, accuracy, "ablation: passkey accuracy (%) of each student by prompt length");
+        Terminal.WriteTable(console, accuracy, "ablation: passkey accuracy (%) of each student by prompt length");
         var tests = rows.SelectMany(r => r.Tests).Select(t => t.Test).ToList();
         Terminal.WriteWrapped(console, "Accuracy: % of the n samples answered right, [low, high] its Wilson 95% interval. " +
             (tests.Count == 0 ? "" : $"p: McNemar's test of each variant against the default{(outcome.Grid.Default.Name == "default" ? "" : $" ({outcome.Grid.Default.Name})")} on the same samples, " +

@@ -59,11 +59,11 @@ sealed class BenchAttentionCommand : Command<BenchAttentionCommand.Settings>
     internal static void Print(IAnsiConsole console, IEnumerable<BenchResult> results, string title)
     {
         var table = new Table().AddColumn("method").AddColumn("pass");
-        foreach (var header in new[] { "length", "ms", "peak memory" }) table.AddColumn(AccuracyTables.Column(header));
+        foreach (var header in new[] { "length", "ms", "peak memory" }) table.AddColumn(Terminal.Column(header));
         foreach (var r in results)
             table.AddRow(Markup.Escape(r.Method), Markup.Escape(r.Pass), r.Length.ToString(CultureInfo.InvariantCulture),
                 r.Error is null ? r.Milliseconds.ToString("F3", CultureInfo.InvariantCulture) : "failed", r.PeakBytes is long b ? Cli.Bytes(b) : "-");
-        AccuracyTables.WriteTable(console, table, title);
+        Terminal.WriteTable(console, table, title);
     }
 }
 

@@ -234,7 +234,7 @@ sealed class EvalPplCommand : Command<EvalPplCommand.Settings>
         var files = s.Data.Length > 0 ? s.Data : DataFiles.GutenbergBooks().ToArray();
         var data = Lawcat.Data.PackedDataset.Build(Lawcat.Data.TrainingText.Documents(files), tokenizer, s.SeqLen, s.Chunks, s.MaxTokens,
             Lawcat.Data.DataSizeKeys.EvalPpl);
-        var table = new Table().AddColumn("model").AddColumn(AccuracyTables.Column("nats/token")).AddColumn(AccuracyTables.Column("perplexity"));
+        var table = new Table().AddColumn("model").AddColumn(Terminal.Column("nats/token")).AddColumn(Terminal.Column("perplexity"));
         var models = new List<(string, Func<LlamaModel>)> { ("teacher", () => LlamaModel.FromPretrained(folder, dtype, device)) };
         if (s.Student is not null) models.Add(("student", () => StudentModel.Load(s.Student, folder, dtype, device)));
         foreach (var (name, load) in models)
@@ -244,7 +244,7 @@ sealed class EvalPplCommand : Command<EvalPplCommand.Settings>
             table.AddRow(name, ce.ToString("F4", CultureInfo.InvariantCulture), Math.Exp(ce).ToString("F3", CultureInfo.InvariantCulture));
         }
         var console = Terminal.Out();
-        AccuracyTables.WriteTable(console, table, $"perplexity over {data.EvalChunks.Count} chunks of {s.SeqLen} tokens");
+        Terminal.WriteTable(console, table, $"perplexity over {data.EvalChunks.Count} chunks of {s.SeqLen} tokens");
         var read = $"{data.TokenCount:N0} tokens read" + (s.MaxTokens > 0 ? $" (--max-tokens {s.MaxTokens:N0})" : "");
         Terminal.WriteWrapped(console, s.Data.Length > 0
             ? $"text: {string.Join(", ", s.Data)}; {read}."
