@@ -135,7 +135,7 @@ sealed class ProgressView : IProgress<TrainingProgress>, IDisposable
     void Draw()
     {
         if (!_live || _status is null) return;
-        _out.Write(ClearLine + StatusLine.Fit(_status, Width(), _unicode));
+        _out.Write(ClearLine + StatusLine.Fit(_status, Terminal.Width(), _unicode));
         _out.Flush();
         _drawn = true;
     }
@@ -145,12 +145,6 @@ sealed class ProgressView : IProgress<TrainingProgress>, IDisposable
         if (!_drawn) return;
         _out.Write(ClearLine);
         _drawn = false;
-    }
-
-    static int Width()
-    {
-        try { return Console.WindowWidth > 0 ? Console.WindowWidth : 80; }
-        catch (IOException) { return 80; }
     }
 
     static TimeSpan? Seconds(double? s) => s is double v ? TimeSpan.FromSeconds(v) : null;

@@ -5,7 +5,8 @@ namespace Lawcat.Cli;
 
 /// <summary>
 /// What a job leaves in its run folder when it ends: its figures (PNG) and <c>report.html</c>, and the lines that say
-/// where they and the results are, one path per line (plain text, so a pipe or log file keeps whole paths).
+/// where they and the results are, one path per line (plain text, so a pipe or log file keeps whole paths; what a file
+/// holds goes on the next line when the line would be wider than the terminal).
 /// </summary>
 static class RunOutputs
 {
@@ -32,15 +33,17 @@ static class RunOutputs
         Print("results", results.Where(r => File.Exists(r.Path)).Select(r => $"{Shown(r.Path)} ({r.What})"));
     }
 
-    static void Print(string label, IEnumerable<string> lines)
+    static void Print(string label, IEnumerable<string> items)
     {
-        var first = true;
-        foreach (var line in lines)
-        {
-            Console.WriteLine($"{(first ? label : ""),-8} {line}");
-            first = false;
-        }
+        foreach (var line in Lines(label, items, Terminal.Width())) Console.WriteLine(line);
     }
+
+    /// <summary>
+    /// <paramref name="items"/> one per line under <paramref name="label"/>, wrapped to <paramref name="width"/> at
+    /// spaces with continuations under the item (a path longer than the width stays whole).
+    /// </summary>
+    internal static IEnumerable<string> Lines(string label, IEnumerable<string> items, int width) =>
+        items.Select((item, i) => $"{(i == 0 ? label : ""),-8} {item}").SelectMany(line => Terminal.Wrap(line, width, indent: 9));
 
     /// <summary>A path as the user would type it: relative to the current folder when inside it.</summary>
     public static string Shown(string path)

@@ -57,12 +57,13 @@ sealed class AblateCommand : Command<AblateCommand.Settings>
             took = view.Elapsed;
         }
         Console.WriteLine();
-        var files = AblationReport.Save(outcome, w => AnsiConsole.MarkupLine($"[yellow]warning: {Markup.Escape(w)}[/]"));
-        Print(outcome);
+        var console = Terminal.Out();
+        var files = AblationReport.Save(outcome, w => console.MarkupLine($"[yellow]warning: {Markup.Escape(w)}[/]"));
+        Print(console, outcome);
         Console.WriteLine($"ran for {StatusLine.Time(took)}; table and plots:");
         foreach (var file in files) Console.WriteLine($"  {RunOutputs.Shown(file)}");
         if (!outcome.Interrupted) return 0;
-        AnsiConsole.MarkupLine($"[yellow]interrupted; resume with the same command:[/] {Markup.Escape($"lawcat ablate {s.Grid} --out {folder}")}");
+        console.MarkupLine($"[yellow]interrupted; resume with the same command:[/] {Markup.Escape($"lawcat ablate {s.Grid} --out {folder}")}");
         return 130;
     }
 
@@ -92,15 +93,52 @@ sealed class AblateCommand : Command<AblateCommand.Settings>
         yield return JobPhase.Evaluation($"{v.Name}: passkey student", lengths);
     }
 
-    /// <summary>The summary table without the changes column (the grid file has them), then what the numbers are.</summary>
-    static void Print(AblationOutcome outcome)
+    /// <summary>
+    /// The grid's results at the width of <paramref name="console"/>: each variant's new parameters and stage-1 loss,
+    /// then per variant and prompt length the student's passkey accuracy with its interval and McNemar's test against
+    /// the default (the grid file has each variant's changes; the CSV and JSON files keep full precision), then what
+    /// the numbers are.
+    /// </summary>
+    internal static void Print(IAnsiConsole console, AblationOutcome outcome)
     {
-        var summary = AblationReport.Summary(outcome);
-        var columns = summary.Columns.Where(c => c.Name != "changes").ToList();
-        var table = new Table().Title(Markup.Escape("ablation: passkey accuracy (%) [95% CI] and p against the default"));
-        foreach (var c in columns) table.AddColumn(Markup.Escape(c.Name));
-        for (long i = 0; i < summary.Rows.Count; i++) table.AddRow(columns.Select(c => Markup.Escape(c[i]?.ToString() ?? "")).ToArray());
-        AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(AblationReport.Legend)}[/]");
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var variants = new Table();
+        variants.AddColumn("variant");
+        variants.AddColumn(Terminal.Column("new params"));
+        variants.AddColumn(Terminal.Column("stage-1 loss"));
+        foreach (var v in outcome.Grid.Variants)
+        {
+            var run = outcome.Variants.FirstOrDefault(x => x.Variant.Name == v.Name);
+            variants.AddRow(Markup.Escape(v.Name), run?.Summary.NewParameters.ToString("N0", inv) ?? "not run", run?.Stage1HeldOutLoss?.ToString("G4", inv) ?? "");
+        }
+        Terminal.WriteTable(console, variants, "ablation: variants");
+
+        var rows = AblationReport.ByLength(outcome);
+        bool manyTasks = rows.Select(r => r.Task).Distinct().Count() > 1;
+        var accuracy = new Table();
+        accuracy.AddColumn("variant");
+        foreach (var header in new[] { "length", "n", "accuracy", "p", "only v/d" }) accuracy.AddColumn(Terminal.Column(header));
+        var names = rows.SelectMany(r => r.Models.Select(m => m.Model)).Distinct()
+            .OrderBy(n => n == AblationReport.Teacher ? -1 : outcome.Grid.Variants.ToList().FindIndex(v => v.Name == n)).ToList();
+        foreach (var name in names)
+        {
+            bool first = true;
+            foreach (var row in rows.Where(r => r.Models.Any(m => m.Model == name)))
+            {
+                var p = row.Models.First(m => m.Model == name).Accuracy;
+                var test = row.Tests.FirstOrDefault(t => t.Model == name);
+                var length = manyTasks ? $"{row.Task} {row.Group}" : row.Group;
+                var pValue = test is not null ? AccuracyTables.P(test.Test.PValue) : name == outcome.Grid.Default.Name ? "default" : "";
+                accuracy.AddRow(new[] { first ? name : "", length, p.Trials.ToString(inv), AccuracyTables.Accuracy(p), pValue,
+                    test is null ? "" : AccuracyTables.Discordant(test.Test) }.Select(Markup.Escape).ToArray());
+                first = false;
+            }
+        }
+        Terminal.WriteTable(console, accuracy, "ablation: passkey accuracy (%) of each student by prompt length");
+        var tests = rows.SelectMany(r => r.Tests).Select(t => t.Test).ToList();
+        Terminal.WriteWrapped(console, "Accuracy: % of the n samples answered right, [low, high] its Wilson 95% interval. " +
+            (tests.Count == 0 ? "" : $"p: McNemar's test of each variant against the default{(outcome.Grid.Default.Name == "default" ? "" : $" ({outcome.Grid.Default.Name})")} on the same samples, " +
+                $"{AccuracyTables.TestKind(tests)}; only v/d: samples only the variant / only the default answered right. ") +
+            "Stage-1 loss: the best held-out loss of stage 1 (1000 × per-layer attention-output MSE).");
     }
 }

@@ -46,17 +46,24 @@ sealed class BenchAttentionCommand : Command<BenchAttentionCommand.Settings>
         var methods = s.Methods?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var o = new AttentionBenchmarkOptions(lengths, s.Heads, s.KvHeads, s.HeadDim, methods, !s.NoBackward, 2, s.Iterations);
         Console.WriteLine($"LAWCAT kernels: {KernelPolicies.Default.Describe()}");
-        var table = new Table().Title($"attention prefill, B=1 H={s.Heads} D={s.HeadDim} {dtype} on {device}, kernels {KernelPolicies.Default.Describe()}").AddColumns("method", "pass", "length", "ms", "peak memory");
         var results = AttentionBenchmark.Run(o, device, dtype, r =>
             Console.WriteLine($"{r.Method} {r.Pass} {r.Length}: {(r.Error is null ? r.Milliseconds.ToString("F3", CultureInfo.InvariantCulture) + " ms" : r.Error)}"));
-        foreach (var r in results)
-            table.AddRow(r.Method, r.Pass, r.Length.ToString(), r.Error is null ? r.Milliseconds.ToString("F3", CultureInfo.InvariantCulture) : "failed",
-                r.PeakBytes is long b ? Cli.Bytes(b) : "-");
-        AnsiConsole.Write(table);
+        Print(Terminal.Out(), results, $"attention prefill, B=1 H={s.Heads} D={s.HeadDim} {dtype} on {device}, kernels {KernelPolicies.Default.Describe()}");
         if (s.Json is not null)
             File.WriteAllText(s.Json, JsonSerializer.Serialize(new { device = device.ToString(), dtype = dtype.ToString(), kernels = KernelPolicies.Default.Describe(), options = o, results },
                 new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         return 0;
+    }
+
+    /// <summary>The results as a table under <paramref name="title"/>, one row per method, pass and length, its values never broken across lines.</summary>
+    internal static void Print(IAnsiConsole console, IEnumerable<BenchResult> results, string title)
+    {
+        var table = new Table().AddColumn("method").AddColumn("pass");
+        foreach (var header in new[] { "length", "ms", "peak memory" }) table.AddColumn(Terminal.Column(header));
+        foreach (var r in results)
+            table.AddRow(Markup.Escape(r.Method), Markup.Escape(r.Pass), r.Length.ToString(CultureInfo.InvariantCulture),
+                r.Error is null ? r.Milliseconds.ToString("F3", CultureInfo.InvariantCulture) : "failed", r.PeakBytes is long b ? Cli.Bytes(b) : "-");
+        Terminal.WriteTable(console, table, title);
     }
 }
 

@@ -107,25 +107,13 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
 
     static void Summarize(DistillResult r, DistillOptions o, string teacher, TimeSpan took)
     {
+        var console = Terminal.Out();
         if (r.Interrupted)
         {
-            AnsiConsole.MarkupLine($"[yellow]interrupted; resume with:[/] lawcat distill --resume {Markup.Escape(r.RunDir)}");
+            console.MarkupLine($"[yellow]interrupted; resume with:[/] lawcat distill --resume {Markup.Escape(r.RunDir)}");
             return;
         }
-        Console.WriteLine($"distilled in {StatusLine.Time(took)}: {r.Conversion.ConvertedLayers.Count} layers converted to LAWCAT ({r.Conversion.NewParameters:N0} new parameters)");
-        static string Stage(StageResult s) =>
-            $"{s.Steps} updates{(s.StoppedEarly ? " (stopped early: the held-out loss had plateaued)" : "")}, loss {s.LastLoss:G4}, best eval {s.BestEvalLoss:G4}";
-        var rows = new List<(string, string)> { ("teacher", RunOutputs.Shown(teacher)) };
-        if (r.Stage1 is not null) rows.Add(("stage 1", Stage(r.Stage1)));
-        if (r.Stage2 is not null) rows.Add(("stage 2", Stage(r.Stage2)));
-        rows.Add(("student", RunOutputs.Shown(r.Checkpoint)));
-        foreach (var (key, value) in rows) Console.WriteLine($"  {key,-8} {value}");
-        if (r.Passkey.Count > 0)
-        {
-            Console.WriteLine();
-            AccuracyTables.Print(r.Passkey, $"passkey retrieval accuracy (%), distilled at {o.Data.SequenceLength} tokens");
-            Console.WriteLine($"the same samples: lawcat eval passkey --seed {o.PasskeyEval!.Seed}");
-        }
+        PrintSummary(console, r, o, teacher, took);
         RunOutputs.Write(r.RunDir,
             () => TrainingFigures.Save(r.RunDir).Concat(r.Passkey.Count == 0 ? Array.Empty<string>() : EvalPlots.Save(r.Passkey, r.RunDir, "passkey", depthGrid: false)),
             new[]
@@ -134,5 +122,26 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
                 (Path.Combine(r.RunDir, "metrics.jsonl"), "one line per update"),
                 (Path.Combine(r.RunDir, "options.json"), "every option, for --resume or --config"),
             });
+    }
+
+    /// <summary>
+    /// What a finished run did, at the width of <paramref name="console"/>: layers converted, each stage's updates and
+    /// losses, where the teacher and the student are, then the passkey tables.
+    /// </summary>
+    internal static void PrintSummary(IAnsiConsole console, DistillResult r, DistillOptions o, string teacher, TimeSpan took)
+    {
+        Terminal.WriteWrapped(console, $"distilled in {StatusLine.Time(took)}: {r.Conversion.ConvertedLayers.Count} layers converted to LAWCAT ({r.Conversion.NewParameters:N0} new parameters)");
+        static string Stage(StageResult s) =>
+            $"{s.Steps} updates{(s.StoppedEarly ? " (stopped early: the held-out loss had plateaued)" : "")}, loss {s.LastLoss:G4}, best eval {s.BestEvalLoss:G4}";
+        var rows = new List<(string, string)> { ("teacher", RunOutputs.Shown(teacher)) };
+        if (r.Stage1 is not null) rows.Add(("stage 1", Stage(r.Stage1)));
+        if (r.Stage2 is not null) rows.Add(("stage 2", Stage(r.Stage2)));
+        rows.Add(("student", RunOutputs.Shown(r.Checkpoint)));
+        // Continuation lines start under the value, so the labels stay a column of their own.
+        foreach (var (key, value) in rows) Terminal.WriteWrapped(console, $"  {key,-8} {value}", indent: 11);
+        if (r.Passkey.Count == 0) return;
+        console.WriteLine();
+        AccuracyTables.Print(console, r.Passkey, $"distilled at {o.Data.SequenceLength} tokens");
+        Terminal.WriteWrapped(console, $"the same samples: lawcat eval passkey --seed {o.PasskeyEval!.Seed}");
     }
 }

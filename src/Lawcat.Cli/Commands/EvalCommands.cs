@@ -85,9 +85,10 @@ abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings :
         }
         var outDir = s.Out ?? Path.Combine("runs", $"eval-{TaskName}-{DateTime.Now:yyyyMMdd-HHmmss}");
         EvalReport.Save(results, Path.Combine(outDir, TaskName));
-        AccuracyTables.Print(results, $"{TaskName}: accuracy (%)");
+        var console = Terminal.Out();
+        AccuracyTables.Print(console, results);
         var perSample = results.GroupBy(r => r.Model).Select(g => $"{g.Key} {g.Average(r => r.Seconds):F3} s/sample");
-        Console.WriteLine($"evaluated in {StatusLine.Time(took)}: {string.Join(", ", perSample)}");
+        Terminal.WriteWrapped(console, $"evaluated in {StatusLine.Time(took)}: {string.Join(", ", perSample)}");
         RunOutputs.Write(outDir, () => EvalPlots.Save(results, outDir, TaskName, s.Depths > 1), new[]
         {
             (Path.Combine(outDir, TaskName + ".csv"), "one row per sample"),
@@ -233,7 +234,7 @@ sealed class EvalPplCommand : Command<EvalPplCommand.Settings>
         var files = s.Data.Length > 0 ? s.Data : DataFiles.GutenbergBooks().ToArray();
         var data = Lawcat.Data.PackedDataset.Build(Lawcat.Data.TrainingText.Documents(files), tokenizer, s.SeqLen, s.Chunks, s.MaxTokens,
             Lawcat.Data.DataSizeKeys.EvalPpl);
-        var table = new Table().Title($"perplexity over {data.EvalChunks.Count} chunks of {s.SeqLen} tokens").AddColumns("model", "nats/token", "perplexity");
+        var table = new Table().AddColumn("model").AddColumn(Terminal.Column("nats/token")).AddColumn(Terminal.Column("perplexity"));
         var models = new List<(string, Func<LlamaModel>)> { ("teacher", () => LlamaModel.FromPretrained(folder, dtype, device)) };
         if (s.Student is not null) models.Add(("student", () => StudentModel.Load(s.Student, folder, dtype, device)));
         foreach (var (name, load) in models)
@@ -242,12 +243,13 @@ sealed class EvalPplCommand : Command<EvalPplCommand.Settings>
             double ce = Lawcat.Training.PretrainRun.EvalLoss(model, data, device);
             table.AddRow(name, ce.ToString("F4", CultureInfo.InvariantCulture), Math.Exp(ce).ToString("F3", CultureInfo.InvariantCulture));
         }
-        AnsiConsole.Write(table);
+        var console = Terminal.Out();
+        Terminal.WriteTable(console, table, $"perplexity over {data.EvalChunks.Count} chunks of {s.SeqLen} tokens");
         var read = $"{data.TokenCount:N0} tokens read" + (s.MaxTokens > 0 ? $" (--max-tokens {s.MaxTokens:N0})" : "");
-        AnsiConsole.MarkupLine(s.Data.Length > 0
-            ? Markup.Escape($"text: {string.Join(", ", s.Data)}; {read}.")
-            : Markup.Escape($"text: the bundled public-domain books ({DataFiles.GutenbergFolder}), from the start; {read}. The embedded tiny teacher " +
-                "and distillations without --data train on these books, so this may overlap training data; pass --data FILE with unseen text for a held-out measure."));
+        Terminal.WriteWrapped(console, s.Data.Length > 0
+            ? $"text: {string.Join(", ", s.Data)}; {read}."
+            : $"text: the bundled public-domain books ({DataFiles.GutenbergFolder}), from the start; {read}. The embedded tiny teacher " +
+                "and distillations without --data train on these books, so this may overlap training data; pass --data FILE with unseen text for a held-out measure.");
         return 0;
     }
 }

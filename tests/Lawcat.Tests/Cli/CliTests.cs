@@ -12,13 +12,16 @@ namespace Lawcat.Tests.Cli;
 public class CliTests
 {
     /// <summary>Runs the CLI from the test output folder; returns exit code and everything printed.</summary>
-    static (int Code, string Output) Lawcat(params string[] args)
+    static (int Code, string Output) Lawcat(params string[] args) => LawcatAt(200, args);
+
+    /// <summary>Runs the CLI with <paramref name="columns"/> in COLUMNS, the width its tables and summaries fit.</summary>
+    static (int Code, string Output) LawcatAt(int columns, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Lawcat.Cli.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestPaths.Root };
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["COLUMNS"] = "200";
+        psi.Environment["COLUMNS"] = columns.ToString(CultureInfo.InvariantCulture);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
@@ -111,7 +114,7 @@ public class CliTests
         var r = Lawcat("eval", "passkey", "--lengths", "256", "--samples", "2", "--out", outDir);
         Assert.True(r.Code == 0, r.Output);
         Assert.Contains("passkey: accuracy (%)", r.Output);
-        Assert.Matches(@"passkey +│ 256 +│ [0-9.]+ \[[0-9.]+, [0-9.]+\] +│ 2 ", r.Output);
+        Assert.Matches(@"│ +256 │ +[0-9.]+ \[[0-9.]+, [0-9.]+\] │ +2 │", r.Output);
         Assert.Contains("by needle distance", r.Output);
         Assert.Contains("Wilson 95% interval", r.Output);
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "passkey-summary.json")));
@@ -129,11 +132,26 @@ public class CliTests
     }
 
     [Fact]
+    public void EvalPasskeyFitsEightyColumnsWithoutEscapeCodes()
+    {
+        var outDir = TestPaths.NewTempDir();
+        var r = LawcatAt(80, "eval", "passkey", "--lengths", "256", "--samples", "1", "--out", outDir);
+        Assert.True(r.Code == 0, r.Output);
+        Assert.Contains("passkey: accuracy (%) by prompt length:", r.Output);
+        Assert.DoesNotContain('\x1b', r.Output);
+        var lines = r.Output.Replace("\r\n", "\n").Split('\n');
+        Assert.All(lines, l => Assert.True(l.Length <= 80, $"{l.Length} columns: {l}"));
+        // COLUMNS sets the width: the footnote takes the wider lines it is given.
+        var wide = LawcatAt(120, "eval", "passkey", "--lengths", "256", "--samples", "1", "--out", outDir);
+        Assert.Contains(wide.Output.Split('\n'), l => l.Length > 80 && l.Length <= 120 && l.StartsWith("Accuracy:"));
+    }
+
+    [Fact]
     public void EvalPplPrintsAFinitePerplexityAndNamesTheText()
     {
         var r = Lawcat("eval", "ppl", "--seq-len", "256", "--chunks", "2", "--max-tokens", "1024");
         Assert.True(r.Code == 0, r.Output);
-        var m = System.Text.RegularExpressions.Regex.Match(r.Output, @"teacher +│ ([0-9.]+) +│ ([0-9.]+)");
+        var m = System.Text.RegularExpressions.Regex.Match(r.Output, @"teacher +│ +([0-9.]+) +│ +([0-9.]+)");
         Assert.True(m.Success, r.Output);
         double nats = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), ppl = double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
         Assert.True(double.IsFinite(ppl) && ppl > 1 && ppl < 259, $"perplexity {ppl} (vocabulary 259)");
@@ -190,8 +208,8 @@ public class CliTests
         var r = Lawcat("distill", "--out", run, "--set", "stage1.steps=2", "--set", "stage2.steps=1", "--set", "data.sequence_length=256",
             "--set", "data.max_tokens=20000", "--set", "passkey_eval.samples=1", "--set", "passkey_eval.length_multiples=[4]");
         Assert.True(r.Code == 0, r.Output);
-        Assert.Contains("passkey retrieval accuracy (%), distilled at 256", r.Output);
-        Assert.Matches("passkey +│ 1024 +│ 100.0", r.Output);
+        Assert.Contains("passkey: accuracy (%) by prompt length, distilled at 256 tokens", r.Output);
+        Assert.Matches(@"│ +1024 │ +100 \[", r.Output);
         Assert.True(File.Exists(Path.Combine(run, "passkey.csv")));
         Assert.True(File.Exists(Path.Combine(run, "checkpoints", "stage2-last.safetensors")));
         // The run folder holds its figures and report, and the output says where.
