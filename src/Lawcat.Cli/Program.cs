@@ -8,7 +8,7 @@ app.Configure(config =>
 {
     config.SetApplicationName("lawcat");
     config.PropagateExceptions();
-    config.SetInterceptor(new KernelPolicyInterceptor());
+    config.SetInterceptor(new UnknownOptionInterceptor(new KernelPolicyInterceptor(), args));
     config.AddCommand<InfoCommand>("info").WithDescription("Show a model folder's architecture, parameter count and memory needs.");
     config.AddCommand<GenerateCommand>("generate").WithDescription("Greedy text generation with a teacher or a LAWCAT student.");
     config.AddCommand<DistillCommand>("distill").WithDescription("Distill a softmax Llama into LAWCAT (attention transfer, then fine-tuning), then evaluate passkey retrieval.");

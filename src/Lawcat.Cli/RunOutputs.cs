@@ -45,6 +45,25 @@ static class RunOutputs
     internal static IEnumerable<string> Lines(string label, IEnumerable<string> items, int width) =>
         items.Select((item, i) => $"{(i == 0 ? label : ""),-8} {item}").SelectMany(line => Terminal.Wrap(line, width, indent: 9));
 
+    /// <summary>
+    /// Creates <paramref name="folder"/> if needed and checks that a file can be written there, before any work whose
+    /// results would go there; <paramref name="option"/> (e.g. <c>--out</c>) names it in the error.
+    /// </summary>
+    public static void RequireWritable(string folder, string option)
+    {
+        var probe = Path.Combine(folder, $".lawcat-write-check-{Environment.ProcessId}");
+        try
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllBytes(probe, Array.Empty<byte>());
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new LawcatException($"{option} {folder}: cannot write there ({e.Message.Split('\n')[0].Trim()}).");
+        }
+    }
+
     /// <summary>A path as the user would type it: relative to the current folder when inside it.</summary>
     public static string Shown(string path)
     {

@@ -40,6 +40,9 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
         [CommandOption("--resume <DIR>"), Description("Continue the run in DIR from its last checkpoint (same options).")]
         public string? Resume { get; init; }
 
+        [CommandOption("--force"), Description("With --out, start a new run in a folder that holds another run (its metrics and checkpoints are deleted).")]
+        public bool Force { get; init; }
+
         [CommandOption("--print-options"), Description("Print the resolved options as JSON and exit.")]
         public bool PrintOptions { get; init; }
     }
@@ -52,7 +55,11 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
             Console.WriteLine(OptionsIO.ToJson(options).ToJsonString(OptionsIO.Json));
             return 0;
         }
+        if (options.Teacher is not null && !Directory.Exists(options.Teacher))
+            throw new LawcatException($"{(s.Teacher is not null ? "--teacher" : "option teacher")} {options.Teacher}: folder not found; expected a Hugging Face model folder (config.json, model.safetensors, tokenizer.json).");
         var runDir = s.Resume ?? s.Out ?? Path.Combine("runs", $"distill-{DateTime.Now:yyyyMMdd-HHmmss}");
+        if (s.Resume is null) ClaimRunFolder(runDir, s.Force);
+        RunOutputs.RequireWritable(runDir, s.Resume is null ? "--out" : "--resume");
         var device = Cli.Device(options.Device);
         var ctrlC = Cli.CtrlC();
         DistillResult result;
@@ -68,6 +75,25 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
         Console.WriteLine();
         Summarize(result, options, teacher, took);
         return result.Interrupted ? 130 : 0;
+    }
+
+    /// <summary>What makes a folder a distill run's: writing a new run into it would mix the two.</summary>
+    static readonly string[] RunFiles = { "options.json", "metrics.jsonl", "checkpoints" };
+
+    /// <summary>
+    /// Refuses a run folder that holds another run (<see cref="RunFiles"/>) unless <paramref name="force"/>, which
+    /// deletes that run's metrics and checkpoints so that the new run does not continue them.
+    /// </summary>
+    static void ClaimRunFolder(string runDir, bool force)
+    {
+        var found = RunFiles.Where(f => Path.Exists(Path.Combine(runDir, f))).ToList();
+        if (found.Count == 0) return;
+        if (!force)
+            throw new LawcatException($"--out {runDir}: already holds a run ({string.Join(", ", found)}); continue it with --resume {runDir}, " +
+                "start over with --force (deletes its metrics and checkpoints), or choose another --out.");
+        File.Delete(Path.Combine(runDir, "metrics.jsonl"));
+        var checkpoints = Path.Combine(runDir, "checkpoints");
+        if (Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
     }
 
     /// <summary>The job's phases for the progress display: the stages that run, then passkey evaluation per model.</summary>

@@ -26,7 +26,7 @@ class EvalSettings : ModelSettings
     [CommandOption("--seed <N>"), Description("Seed of the samples; the same seed gives the same samples in every command (distill evaluates with passkey_eval.seed, also 0 by default)."), DefaultValue(0)]
     public int Seed { get; init; }
 
-    [CommandOption("--out <DIR>"), Description("Folder for results (CSV, JSON, PNG). Default: runs/eval-TASK-TIMESTAMP.")]
+    [CommandOption("--out <DIR>"), Description("Folder for results (CSV, JSON, PNG). Default: runs/eval-TASK-TIMESTAMP. Each sample is recorded there as it finishes; the same command onto the same folder continues an interrupted evaluation.")]
     public string? Out { get; init; }
 
     [CommandOption("--no-teacher"), Description("With --student, evaluate the student only.")]
@@ -69,21 +69,34 @@ abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings :
         var plans = Generators(s).Select(g => new EvalPlan(g.Generator, Array.Empty<int>(), depths, s.Samples, g.MaxNewTokens, chat)).ToList();
         var lengths = Lengths(s, folder, tokenizer, plans);
         plans = plans.Select(p => p with { Lengths = lengths }).ToList();
+        if (lengths.Length > 0)
+            Cli.WarnPastContext(lengths.Max(), plans.Max(p => p.MaxNewTokens), LlamaConfig.FromFile(Path.Combine(folder, "config.json")).MaxPositionEmbeddings,
+                "the longest prompt (--lengths) and the tokens generated");
+        // The folder exists and takes writes before any sample runs: each sample's result goes there as soon as it is known.
+        var outDir = s.Out ?? Path.Combine("runs", $"eval-{TaskName}-{DateTime.Now:yyyyMMdd-HHmmss}");
+        RunOutputs.RequireWritable(outDir, "--out");
+        using var journal = EvalJournal.Open(outDir, TaskName, EvalJournal.Options(s, TaskName, lengths));
+        if (journal.Resumed > 0)
+            Console.WriteLine($"continuing the evaluation in {RunOutputs.Shown(outDir)}: {journal.Resumed} samples already done ({RunOutputs.Shown(journal.Path)}).");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel, Cli.CtrlC());
         var phases = models.Select(m => JobPhase.Evaluation($"{TaskName} {m.Name}", plans.SelectMany(PromptLengths))).ToList();
         var results = new List<EvalResult>();
         TimeSpan took;
         using (var view = ProgressView.Start(phases))
         {
-            foreach (var (name, load) in models)
+            try
             {
-                using var model = load();
-                using var grad = no_grad();
-                foreach (var plan in plans)
-                    results.AddRange(EvalRunner.Run(model, name, tokenizer, plan, r => view.Sample($"{TaskName} {name}"), cancel));
+                foreach (var (name, load) in models)
+                    results.AddRange(RunModel(name, load, plans, tokenizer, journal, () => view.Sample($"{TaskName} {name}"), stop.Token));
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                view.Dispose();
+                Console.WriteLine($"interrupted: the samples done are kept in {RunOutputs.Shown(journal.Path)}; run the same command again to continue.");
+                return 130;
             }
             took = view.Elapsed;
         }
-        var outDir = s.Out ?? Path.Combine("runs", $"eval-{TaskName}-{DateTime.Now:yyyyMMdd-HHmmss}");
         EvalReport.Save(results, Path.Combine(outDir, TaskName));
         var console = Terminal.Out();
         AccuracyTables.Print(console, results);
@@ -93,8 +106,48 @@ abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings :
         {
             (Path.Combine(outDir, TaskName + ".csv"), "one row per sample"),
             (Path.Combine(outDir, TaskName + "-summary.csv"), "the table by prompt length"),
+            (journal.Path, "one line per sample as it ran; the same command continues from it"),
         });
         return 0;
+    }
+
+    /// <summary>
+    /// One model's results on every plan, in plan order: those already in <paramref name="journal"/> as recorded, the
+    /// others run and recorded one by one. The model loads only when a sample needs it.
+    /// </summary>
+    static List<EvalResult> RunModel(string name, Func<LlamaModel> load, IReadOnlyList<EvalPlan> plans, ITokenizer tokenizer, EvalJournal journal,
+        Action onSample, CancellationToken cancel)
+    {
+        var results = new List<EvalResult>();
+        LlamaModel? model = null;
+        using var grad = no_grad();
+        try
+        {
+            for (int p = 0; p < plans.Count; p++)
+            {
+                var plan = plans[p];
+                var stops = EvalRunner.Stops(tokenizer, plan.Chat);
+                foreach (var length in plan.Lengths)
+                    for (int d = 0; d < plan.Depths.Count; d++)
+                        for (int i = 0; i < plan.Samples; i++)
+                        {
+                            cancel.ThrowIfCancellationRequested();
+                            // The plan and depth slot, not the depth drawn, identify a sample: a null depth is drawn per sample.
+                            var key = $"{name}/{p}/{length}/{d}/{i}";
+                            if (!journal.TryGet(key, out var r))
+                            {
+                                model ??= load();
+                                var sample = plan.Generator.Generate(tokenizer, length, plan.Depths[d], i);
+                                r = EvalRunner.RunOne(model, name, tokenizer, sample, plan.MaxNewTokens, stops, plan.Chat);
+                                journal.Add(key, r);
+                            }
+                            results.Add(r);
+                            onSample();
+                        }
+            }
+        }
+        finally { model?.Dispose(); }
+        return results;
     }
 
     /// <summary>The prompt length of every sample of <paramref name="plan"/>, in the order they run.</summary>
@@ -129,7 +182,7 @@ sealed class EvalNiahCommand : EvalCommandBase<EvalNiahCommand.Settings>
             "2" => RulerNiahTask.SNiah2,
             "3" => RulerNiahTask.SNiah3,
             _ => throw new LawcatException($"--tasks: '{t}' is not one of 1, 2, 3."),
-        }, s.Seed), s.MaxNewTokens)).ToList();
+        }, s.Seed), Cli.CheckedNewTokens(s.MaxNewTokens))).ToList();
 }
 
 /// <summary>

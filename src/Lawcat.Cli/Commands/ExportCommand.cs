@@ -16,6 +16,9 @@ sealed class ExportCommand : Command<ExportCommand.Settings>
         [CommandOption("--out <DIR>"), Description("Folder to write (config.json, model.safetensors, tokenizer files). Default: runs/export-TIMESTAMP.")]
         public string? Out { get; init; }
 
+        [CommandOption("--force"), Description("Replace --out when it is not empty (the old folder goes only once the new one is complete).")]
+        public bool Force { get; init; }
+
         [CommandOption("--format <FORMAT>"), Description("lawcat: a folder this workbench loads (config.json with a lawcat section). hf: also loads in Hugging Face transformers (AutoModelForCausalLM.from_pretrained(DIR, trust_remote_code=True); PyTorch modeling files included)."), DefaultValue("lawcat")]
         public string Format { get; init; } = "lawcat";
 
@@ -32,9 +35,24 @@ sealed class ExportCommand : Command<ExportCommand.Settings>
         if (s.ReferenceLogits is not null && s.ReferenceLength < ReferenceOutputs.MinLength)
             throw new LawcatException($"--reference-length {s.ReferenceLength}: expected at least {ReferenceOutputs.MinLength} tokens.");
         var outDir = s.Out ?? Path.Combine("runs", $"export-{DateTime.Now:yyyyMMdd-HHmmss}");
+        if (s.Model is null && s.Student is null) throw new LawcatException("--student CHECKPOINT is required (or --model, a folder exported from a student).");
+        RequireSafeOutput(outDir, s.ModelFolder, s.Force);
+        var full = Path.GetFullPath(outDir).TrimEnd(Path.DirectorySeparatorChar);
+        RunOutputs.RequireWritable(Path.GetDirectoryName(full)!, "--out");
         var (model, tokenizerFolder) = Load(s);
-        if (s.Format == "hf") HfExport.Write(model, outDir, tokenizerFolder);
-        else StudentModel.Export(model, outDir, tokenizerFolder);
+        // Everything is written to a sibling folder first: a failure leaves --out as it was, never half replaced.
+        var staging = $"{full}.partial-{Environment.ProcessId}";
+        try
+        {
+            if (s.Format == "hf") HfExport.Write(model, staging, tokenizerFolder);
+            else StudentModel.Export(model, staging, tokenizerFolder);
+        }
+        catch
+        {
+            Directory.Delete(staging, recursive: true);
+            throw;
+        }
+        ReplaceFolder(staging, full);
         var loadWith = s.Format == "hf" ? "AutoModelForCausalLM.from_pretrained(DIR, trust_remote_code=True), LlamaModel.FromPretrained or --model" : "LlamaModel.FromPretrained or --model";
         Console.WriteLine($"wrote {RunOutputs.Shown(outDir)}; load it with {loadWith}.");
         if (s.ReferenceLogits is not null)
@@ -43,6 +61,49 @@ sealed class ExportCommand : Command<ExportCommand.Settings>
             Console.WriteLine($"wrote {RunOutputs.Shown(s.ReferenceLogits)}: logits for 2 x {s.ReferenceLength} ids and {ReferenceOutputs.NewTokens} greedy tokens.");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Refuses an output folder that is, holds or lies inside the model (teacher) folder, which also gives the tokenizer
+    /// files: writing there would overwrite the teacher's weights and config. A non-empty folder needs --force.
+    /// </summary>
+    static void RequireSafeOutput(string outDir, string modelFolder, bool force)
+    {
+        var output = Resolved(outDir);
+        var model = Resolved(modelFolder);
+        bool Within(string inner, string outer) => inner == outer || inner.StartsWith(outer + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        if (Within(output, model) || Within(model, output))
+            throw new LawcatException($"--out {outDir}: {(output == model ? "is" : Within(output, model) ? "lies inside" : "holds")} the model folder {modelFolder} " +
+                "(its weights, config and tokenizer files); choose a folder outside it.");
+        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !force)
+            throw new LawcatException($"--out {outDir}: the folder is not empty; pass --force to replace it, or choose another --out.");
+        if (File.Exists(outDir)) throw new LawcatException($"--out {outDir}: is a file; expected a folder.");
+    }
+
+    /// <summary>A full path with symbolic links followed, where the path or its parent exists (a link to the teacher is the teacher).</summary>
+    static string Resolved(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (Path.GetPathRoot(full) == full) return full;
+        full = full.TrimEnd(Path.DirectorySeparatorChar);
+        var parent = Path.GetDirectoryName(full)!;
+        var resolvedParent = Resolved(parent);
+        var joined = Path.Combine(resolvedParent, Path.GetFileName(full));
+        var target = Directory.Exists(joined) ? new DirectoryInfo(joined).ResolveLinkTarget(returnFinalTarget: true) : null;
+        return target is null ? joined : Path.GetFullPath(target.FullName).TrimEnd(Path.DirectorySeparatorChar);
+    }
+
+    /// <summary>Moves the complete <paramref name="staging"/> folder to <paramref name="target"/>; an existing target is moved aside first and deleted last.</summary>
+    static void ReplaceFolder(string staging, string target)
+    {
+        string? old = null;
+        if (Directory.Exists(target))
+        {
+            old = $"{target}.old-{Environment.ProcessId}";
+            Directory.Move(target, old);
+        }
+        Directory.Move(staging, target);
+        if (old is not null) Directory.Delete(old, recursive: true);
     }
 
     /// <summary>The student of --student, or a folder already exported from one (--model alone), and where its tokenizer files are.</summary>

@@ -29,13 +29,14 @@ sealed class GenerateCommand : Command<GenerateCommand.Settings>
     public override int Execute(CommandContext context, Settings s, CancellationToken cancel)
     {
         if ((s.Prompt == "") == (s.PromptIds is null)) throw new LawcatException("give either --prompt TEXT or --prompt-ids IDS.");
-        if (s.MaxNewTokens < 1) throw new LawcatException($"--max-new-tokens must be ≥ 1, got {s.MaxNewTokens}.");
+        Cli.CheckedNewTokens(s.MaxNewTokens);
         var device = Cli.Device(s.Device);
         var dtype = Cli.DType(s.Dtype);
         var model = s.Student is null ? LlamaModel.FromPretrained(s.ModelFolder, dtype, device) : StudentModel.Load(s.Student, s.ModelFolder, dtype, device);
         if (s.PromptIds is not null) return GenerateIds(model, s, device);
         var tokenizer = BpeTokenizer.FromModelFolder(s.ModelFolder);
         var ids = tokenizer.Encode(s.Prompt, addSpecialTokens: true).Select(i => (long)i).ToArray();
+        Cli.WarnPastContext(ids.Length, s.MaxNewTokens, model.Config.MaxPositionEmbeddings, "--prompt and --max-new-tokens");
         var stops = tokenizer.EosTokenId is int eos ? new[] { eos } : Array.Empty<int>();
         var output = model.Generate(tensor(ids, new long[] { 1, ids.Length }, device: device), null, s.MaxNewTokens, stops);
         var text = tokenizer.Decode(output[0].data<long>().Select(x => (int)x).TakeWhile(t => !stops.Contains(t)), skipSpecialTokens: true);
@@ -62,6 +63,7 @@ sealed class GenerateCommand : Command<GenerateCommand.Settings>
     static int GenerateIds(LlamaModel model, Settings s, Device device)
     {
         var ids = PromptIds(s.PromptIds!, model.Config.VocabSize);
+        Cli.WarnPastContext(ids.Length, s.MaxNewTokens, model.Config.MaxPositionEmbeddings, "--prompt-ids and --max-new-tokens");
         var stops = model.Config.EosTokenIds;
         var output = model.Generate(tensor(ids, new long[] { 1, ids.Length }, device: device), null, s.MaxNewTokens, stops);
         var generated = output[0].data<long>().ToArray();

@@ -19,6 +19,10 @@ sealed class ReportCommand : Command<ReportCommand.Settings>
 
     public override int Execute(CommandContext context, Settings s, CancellationToken cancel)
     {
+        RunOutputs.RequireWritable(Path.GetDirectoryName(Path.GetFullPath(s.Out ?? Path.Combine(s.RunDir, "report.html")))!, s.Out is null ? "RUN_DIR" : "--out");
+        var metrics = Path.Combine(s.RunDir, "metrics.jsonl");
+        if (File.Exists(metrics) && Lawcat.Training.MetricsLog.CutLastLine(metrics) is int line)
+            Cli.Warn($"{metrics}: line {line} is cut (the run was stopped while writing it); the report leaves it out.");
         var path = HtmlReport.Write(s.RunDir, s.Out);
         AnsiConsole.MarkupLine($"report: {Markup.Escape(Path.GetFullPath(path))}");
         return 0;

@@ -199,11 +199,23 @@ public sealed record DistillOptions
             Require(s.LearningRate > 0, $"{name}.learning_rate", $"must be > 0, got {s.LearningRate}");
             Require(s.EvalEvery >= 1, $"{name}.eval_every", $"must be ≥ 1, got {s.EvalEvery}");
             Require(s.EarlyStopPatience >= 0, $"{name}.early_stop_patience", $"must be ≥ 0 (0 = off), got {s.EarlyStopPatience}");
+            Require(s.WeightDecay >= 0, $"{name}.weight_decay", $"must be ≥ 0, got {s.WeightDecay}");
+            Require(s.MaxGradNorm >= 0, $"{name}.max_grad_norm", $"must be ≥ 0 (0 = off), got {s.MaxGradNorm}");
+            Require(s.WarmupSteps >= 0, $"{name}.warmup_steps", $"must be ≥ 0, got {s.WarmupSteps}");
+            Require(s.Patience >= 0, $"{name}.patience", $"must be ≥ 0, got {s.Patience}");
         }
+        Require(Stage1.MseWeight > 0, "stage1.mse_weight", $"must be > 0, got {Stage1.MseWeight}");
+        Require(Stage2.KlWeight >= 0, "stage2.kl_weight", $"must be ≥ 0 (0 = cross-entropy only), got {Stage2.KlWeight}");
+        // Checked here, not when stage 2 starts: a mistake in stage 2's options should not cost a whole stage 1 first.
+        Require(Stage2.Steps == 0 || Stage2.UseLora || Stage2.TrainLawcat || Stage2.FullFinetune.Length > 0, "stage2",
+            "has nothing to train: enable stage2.use_lora, stage2.train_lawcat or stage2.full_finetune (or set stage2.steps=0)");
+        Require(Stage2.Lora.Alpha > 0, "stage2.lora.alpha", $"must be > 0, got {Stage2.Lora.Alpha}");
         Require(Stage2.Lora.Rank >= 1, "stage2.lora.rank", $"must be ≥ 1, got {Stage2.Lora.Rank}");
         Require(Stage2.Lora.Dropout is >= 0 and < 1, "stage2.lora.dropout", $"must be in [0, 1), got {Stage2.Lora.Dropout}");
         Require(CheckpointEvery >= 1, "checkpoint_every", $"must be ≥ 1, got {CheckpointEvery}");
         Require(PasskeyEval is null || PasskeyEval.Samples >= 1, "passkey_eval.samples", "must be ≥ 1");
+        Require(PasskeyEval is null || (PasskeyEval.LengthMultiples.Length > 0 && PasskeyEval.LengthMultiples.All(m => m >= 1)), "passkey_eval.length_multiples",
+            "must list multiples ≥ 1 of the sequence length");
         Require(ReachEval is null || ReachEval.Samples >= 1, "reach_eval.samples", "must be ≥ 1");
         Require(ReachEval is null || (ReachEval.LengthMultiples.Length > 0 && ReachEval.LengthMultiples.All(m => m >= 1)), "reach_eval.length_multiples",
             "must list multiples ≥ 1 of the sequence length");

@@ -39,6 +39,9 @@ sealed class BpeModel
     /// <summary>Number of vocabulary entries.</summary>
     public int Count => vocab.Count;
 
+    /// <summary>The highest id in the vocabulary (-1 when it is empty).</summary>
+    public int MaxId => tokens.Count == 0 ? -1 : tokens.Keys.Max();
+
     /// <summary>The id of <paramref name="token"/>, if it is in the vocabulary.</summary>
     public int? TokenToId(string token) => vocab.TryGetValue(token, out var id) ? id : null;
 

@@ -35,10 +35,34 @@ public sealed class BpeTokenizer : ITokenizer
 
     /// <summary>Loads <c>tokenizer.json</c> from a model folder, with <c>tokenizer_config.json</c> for BOS/EOS when present.</summary>
     /// <exception cref="LawcatException">The folder has no usable tokenizer.json.</exception>
+    /// <exception cref="LawcatException">The folder has no usable tokenizer.json, or its ids go past the folder's config.json vocab_size.</exception>
     public static BpeTokenizer FromModelFolder(string folder)
     {
         var config = Path.Combine(folder, "tokenizer_config.json");
-        return FromFile(Path.Combine(folder, "tokenizer.json"), File.Exists(config) ? config : null);
+        var tokenizerJson = Path.Combine(folder, "tokenizer.json");
+        var tokenizer = FromFile(tokenizerJson, File.Exists(config) ? config : null);
+        // An id past the embedding table would fail deep inside the model's first forward pass (or read another row on a GPU).
+        var modelConfig = Path.Combine(folder, "config.json");
+        if (ConfigVocabSize(modelConfig) is int vocab && tokenizer.MaxTokenId >= vocab)
+            throw new LawcatException($"{tokenizerJson}: token id {tokenizer.MaxTokenId} is beyond the model's vocabulary (vocab_size {vocab} in {modelConfig}); " +
+                "the tokenizer and the model do not belong together.");
+        return tokenizer;
+    }
+
+    /// <summary>The highest id this tokenizer produces (its vocabulary's and added tokens').</summary>
+    public int MaxTokenId => Math.Max(parts.Model.MaxId, parts.Added.Contents.Select(c => parts.Added.TokenToId(c) ?? -1).DefaultIfEmpty(-1).Max());
+
+    /// <summary>config.json's vocab_size when the file exists and has an integer one; reading the rest is the model loader's job.</summary>
+    static int? ConfigVocabSize(string path)
+    {
+        if (!File.Exists(path)) return null;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(path));
+            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && doc.RootElement.TryGetProperty("vocab_size", out var v)
+                && v.TryGetInt32(out var n) ? n : null;
+        }
+        catch (System.Text.Json.JsonException) { return null; }
     }
 
     /// <summary>Builds a tokenizer from tokenizer.json text; <paramref name="source"/> names it in errors.</summary>

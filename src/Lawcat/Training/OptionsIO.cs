@@ -29,12 +29,43 @@ public static class OptionsIO
     /// <summary>Options from a JSON tree; <paramref name="source"/> names it in errors.</summary>
     public static T FromJson<T>(JsonObject node, string source)
     {
-        try { return node.Deserialize<T>(Json)!; }
+        T options;
+        try { options = node.Deserialize<T>(Json)!; }
         catch (JsonException e)
         {
             var where = string.IsNullOrEmpty(e.Path) ? "" : $" at '{e.Path.TrimStart('$', '.')}'";
             throw new LawcatException($"{source}: invalid options{where}: {Explain(e)}");
         }
+        if (NonFinite(options, "") is { } bad)
+            throw new LawcatException($"{source}: option {bad.Key}: expected a finite number, got {bad.Value.ToString(CultureInfo.InvariantCulture)}.");
+        return options;
+    }
+
+    /// <summary>
+    /// The first number of <paramref name="options"/> (at any depth) that is NaN or infinite, with its dotted key. The
+    /// JSON reader takes "NaN" and "Infinity" for numbers, and no range check rejects them (NaN compares false).
+    /// </summary>
+    static (string Key, double Value)? NonFinite(object? options, string prefix)
+    {
+        if (options is null) return null;
+        foreach (var p in options.GetType().GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+        {
+            if (p.GetIndexParameters().Length > 0) continue;
+            var key = prefix + JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name);
+            var value = p.GetValue(options);
+            switch (value)
+            {
+                case double d when !double.IsFinite(d): return (key, d);
+                case double[] list:
+                    foreach (var x in list)
+                        if (!double.IsFinite(x)) return (key, x);
+                    break;
+                case not null when p.PropertyType.IsClass && p.PropertyType != typeof(string) && !p.PropertyType.IsArray && p.PropertyType.Namespace?.StartsWith("Lawcat", StringComparison.Ordinal) == true:
+                    if (NonFinite(value, key + ".") is { } found) return found;
+                    break;
+            }
+        }
+        return null;
     }
 
     static string Explain(JsonException e) =>
@@ -101,10 +132,45 @@ public static class OptionsIO
             JsonObject parent = result;
             for (int i = 0; i < path.Length - 1; i++)
                 parent = parent[path[i]] as JsonObject ?? throw new LawcatException($"--set '{set}': '{string.Join('.', path[..(i + 1)])}' is not an option group.");
-            if (!parent.ContainsKey(path[^1])) throw new LawcatException($"--set '{set}': unknown option '{set[..eq]}'; known here: {string.Join(", ", parent.Select(kv => kv.Key))}.");
+            if (!parent.ContainsKey(path[^1]))
+            {
+                var prefix = string.Concat(path[..^1].Select(p => p + "."));
+                var closest = Closest(path[^1], parent.Select(kv => kv.Key));
+                throw new LawcatException($"--set '{set}': unknown option '{set[..eq]}'" + (closest is null ? "" : $"; did you mean '{prefix}{closest}'?") +
+                    $" Known here: {string.Join(", ", parent.Select(kv => kv.Key))}.");
+            }
             parent[path[^1]] = ParseValue(raw);
         }
         return result;
+    }
+
+    /// <summary>
+    /// The name in <paramref name="valid"/> closest to <paramref name="given"/> by edit distance (a misspelling: at most
+    /// 2 edits, or a third of the name's length), or null when none is that close.
+    /// </summary>
+    public static string? Closest(string given, IEnumerable<string> valid)
+    {
+        var best = valid.Select(v => (Name: v, Distance: EditDistance(given, v)))
+            .OrderBy(v => v.Distance).ThenBy(v => v.Name, StringComparer.Ordinal).FirstOrDefault();
+        return best.Name is not null && best.Distance <= Math.Max(2, given.Length / 3) ? best.Name : null;
+    }
+
+    /// <summary>Levenshtein distance: inserting, deleting or replacing one character costs 1.</summary>
+    public static int EditDistance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
     }
 
     static JsonNode? ParseValue(string raw)

@@ -28,8 +28,12 @@ public sealed class OutOfDeviceMemoryException : LawcatException
     /// <summary>Wraps the device's out-of-memory error <paramref name="inner"/> raised while <paramref name="sizes"/> ran.</summary>
     public OutOfDeviceMemoryException(TrainingSizes sizes, Exception inner) : base(Describe(sizes, inner.Message), inner) => Sizes = sizes;
 
-    /// <summary>Whether <paramref name="e"/> is libtorch reporting that the device ran out of memory.</summary>
-    public static bool IsOutOfMemory(Exception e) => e is ExternalException && e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Whether <paramref name="e"/> is libtorch reporting that the device ran out of memory: CUDA says "out of memory",
+    /// the CPU allocator "can't allocate memory".
+    /// </summary>
+    public static bool IsOutOfMemory(Exception e) => e is ExternalException &&
+        (e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("can't allocate memory", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The message: what ran out of memory at which sizes, the device's own first line, and smaller settings to try.</summary>
     public static string Describe(TrainingSizes s, string deviceMessage)

@@ -108,6 +108,10 @@ public sealed class StageTrainer
     /// <summary>Reports the evaluation to the schedule and the metrics; true when it makes a new best checkpoint.</summary>
     bool EvaluationIsBest(EvalScore eval, long step)
     {
+        // A diverged model's held-out loss is NaN; the metrics file cannot hold it, and the schedule must not see it.
+        if (!double.IsFinite(eval.Loss)) throw Diverged(step - 1, "held-out loss", eval.Loss);
+        foreach (var (k, v) in eval.Parts ?? new Dictionary<string, double>())
+            if (!double.IsFinite(v)) throw Diverged(step - 1, k, v);
         bool improved = Schedule.ReportEval(eval.Loss);
         _staleEvals = improved ? 0 : _staleEvals + 1;
         bool best = improved;

@@ -12,7 +12,7 @@ namespace Lawcat.Tests.Cli;
 public class CliTests
 {
     /// <summary>Runs the CLI from the test output folder; returns exit code and everything printed.</summary>
-    static (int Code, string Output) Lawcat(params string[] args) => LawcatAt(200, args);
+    internal static (int Code, string Output) Lawcat(params string[] args) => LawcatAt(200, args);
 
     /// <summary>Runs the CLI with <paramref name="columns"/> in COLUMNS, the width its tables and summaries fit.</summary>
     static (int Code, string Output) LawcatAt(int columns, params string[] args)
@@ -29,7 +29,7 @@ public class CliTests
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
 
-    static void AssertUserError((int Code, string Output) r, params string[] mentions)
+    internal static void AssertUserError((int Code, string Output) r, params string[] mentions)
     {
         Assert.Equal(1, r.Code);
         Assert.StartsWith("error:", r.Output.TrimStart());
