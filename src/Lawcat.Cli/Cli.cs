@@ -141,13 +141,13 @@ static class Cli
         n is >= 1 and <= MaxTokens ? n : throw new LawcatException(Invariant($"{option} {n}: expected 1 to {MaxTokens:N0} tokens."));
 
     /// <summary>Warns that <paramref name="what"/> goes past the model's context when <paramref name="promptTokens"/> plus
-    /// <paramref name="newTokens"/> exceed <paramref name="context"/> (its max_position_embeddings).</summary>
-    public static void WarnPastContext(int promptTokens, int newTokens, int context, string what)
+    /// <paramref name="newTokens"/> exceed <paramref name="context"/> (its max_position_embeddings), saying <paramref name="consequence"/>.</summary>
+    public static void WarnPastContext(int promptTokens, int newTokens, int context, string what, string consequence = "outputs past it are unreliable.")
     {
         long total = (long)promptTokens + newTokens;
         if (total > context)
             Warn(Invariant($"{what}: {promptTokens:N0} prompt tokens + {newTokens:N0} new tokens = {total:N0}, past the model's context of {context:N0} ") +
-                "(max_position_embeddings in config.json); outputs past it are unreliable.");
+                "(max_position_embeddings in config.json); " + consequence);
     }
 
     /// <summary>A count in thousands, millions or billions with three significant digits (3.28 million), or as is below 1,000.</summary>

@@ -71,7 +71,8 @@ abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings :
         plans = plans.Select(p => p with { Lengths = lengths }).ToList();
         if (lengths.Length > 0)
             Cli.WarnPastContext(lengths.Max(), plans.Max(p => p.MaxNewTokens), LlamaConfig.FromFile(Path.Combine(folder, "config.json")).MaxPositionEmbeddings,
-                "the longest prompt (--lengths) and the tokens generated");
+                "the longest prompt (--lengths) and the tokens generated",
+                "the teacher is not expected to answer past it (a student's length generalization is measured there).");
         // The folder exists and takes writes before any sample runs: each sample's result goes there as soon as it is known.
         var outDir = s.Out ?? Path.Combine("runs", $"eval-{TaskName}-{DateTime.Now:yyyyMMdd-HHmmss}");
         RunOutputs.RequireWritable(outDir, "--out");
