@@ -50,7 +50,7 @@ sealed class ExportCommand : Command<ExportCommand.Settings>
     {
         if (s.Student is not null) return (StudentModel.Load(s.Student, s.Model, Cli.DType(s.Dtype), Cli.Device(s.Device)), s.ModelFolder);
         if (s.Model is null) throw new LawcatException("--student CHECKPOINT is required (or --model, a folder exported from a student).");
-        var model = LlamaModel.FromPretrained(s.Model, Cli.DType(s.Dtype), Cli.Device(s.Device));
+        var model = StudentFolder.Load(s.Model, Cli.DType(s.Dtype), Cli.Device(s.Device));
         if (!LawcatConversion.LawcatLayers(model).Any())
             throw new LawcatException($"--model {s.Model} has no LAWCAT layers; pass --student CHECKPOINT (a distill run's checkpoint) to export a student.");
         return (model, s.Model);

@@ -1,4 +1,3 @@
-using TorchSharp;
 using Lawcat.Kernels;
 using Lawcat.Kernels.Cuda;
 using Lawcat.Llama;
@@ -127,7 +126,7 @@ public sealed class LawcatAttention : DecoderAttention
         var k = RotaryEmbedding.Apply(k_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2), ctx.Cos, ctx.Sin);
         var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
         int groups = _heads / _kvHeads;
-        var (kr, vr) = (CausalSoftmax.RepeatKv(k, groups), CausalSoftmax.RepeatKv(v, groups));
+        var (kr, vr) = (GroupedHeads.RepeatKv(k, groups), GroupedHeads.RepeatKv(v, groups));
         var mask = CausalSoftmax.BuildMask(ctx.KeyMask, t, t, 0, q.dtype, q.device);
         Tensor y;
         if (weights is null) y = CausalSoftmax.Fast(q, kr, vr, mask);
@@ -247,7 +246,7 @@ public sealed class LawcatAttention : DecoderAttention
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var f = ComputeFeatures(x, ctx, null);
-        var generator = new Generator((ulong)Training.Seeds.Combine(start.NoiseSeed, LayerIndex), x.device);
+        var generator = new Generator((ulong)Seeds.Combine(start.NoiseSeed, LayerIndex), x.device);
         return StateNoise.Sample(f.K, f.V, f.Valid, start.NoiseRows!, start.NoiseTokens, Options.Normalization == NormalizationKind.Denominator, generator)
             .MoveToOuterDisposeScope();
     }

@@ -54,7 +54,7 @@ public static class LawcatConversion
             model.parameters().Sum(p => p.numel()), byKind);
     }
 
-    /// <summary>Key of the section a student's config.json carries so <see cref="LlamaModel.FromPretrained"/> rebuilds it.</summary>
+    /// <summary>Key of the section a student's config.json carries so <see cref="StudentFolder.Load"/> rebuilds it.</summary>
     public const string ConfigSection = "lawcat";
 
     static readonly JsonSerializerOptions Json = new()

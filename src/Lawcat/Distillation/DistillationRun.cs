@@ -67,7 +67,7 @@ public sealed class DistillationRun
             throw new LawcatException($"{_runDir}: the checkpoint was made with another teacher than {teacherFolder}; resume with the same teacher.");
         var dtype = _o.Dtype == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
         _log($"teacher: {teacherFolder} ({dtype}, {device})");
-        var model = LlamaModel.FromPretrained(teacherFolder, dtype, device);
+        var model = StudentFolder.Load(teacherFolder, dtype, device);
         Student = model;
         var tokenizer = BpeTokenizer.FromModelFolder(teacherFolder);
         manual_seed(_o.Seed);   // the new parameters' initialization
@@ -266,7 +266,7 @@ public sealed class DistillationRun
         var best = CheckpointPath(stage, "best");
         if (!File.Exists(best)) return;
         var (state, tensors) = Checkpoint.Load(best);
-        StudentModel.CopyInto(model, tensors, state.Trainable, best);
+        Checkpoint.CopyInto(model, tensors, state.Trainable, best);
         var reach = state.BestReach >= 0 ? $", reach {state.BestReach:P0} at eval loss {state.BestReachEvalLoss:G4}" : "";
         _log($"stage {stage}: restored the best checkpoint (update {state.Step}{reach}; best eval loss {state.BestEvalLoss:G4})");
     }
@@ -295,7 +295,7 @@ public sealed class DistillationRun
             if (pe.Teacher)
             {
                 _log("passkey: teacher");
-                var teacher = LlamaModel.FromPretrained(teacherFolder, dtype, device);
+                var teacher = StudentFolder.Load(teacherFolder, dtype, device);
                 results.AddRange(EvalRunner.Run(teacher, "teacher", tokenizer, plan, onSample, cancel));
                 teacher.Dispose();
             }

@@ -1,8 +1,9 @@
+using Lawcat.Attention;
 using Lawcat.Conversion;
 using Lawcat.Llama;
 using static TorchSharp.torch;
 
-namespace Lawcat.Attention;
+namespace Lawcat.Diagnostics;
 
 /// <summary>Attention weights of one layer for one prompt, [H, T, T] fp32 per model.</summary>
 /// <param name="Layer">Layer index.</param>
