@@ -33,27 +33,11 @@ static class Cli
 
     static string FirstLine(string s) => s.Split('\n')[0];
 
-    /// <summary>Parses --device and makes sure it is usable.</summary>
-    public static Device Device(string name)
-    {
-        if (name == "cpu") return CPU;
-        if (name == "cuda" || name.StartsWith("cuda:"))
-        {
-            InitializeDeviceType(DeviceType.CUDA);
-            if (!cuda.is_available())
-                throw new LawcatException($"--device {name}: CUDA is not available here. Build with -p:LawcatBackend=torch-python (Linux) or cuda-windows, see README.");
-            return device(name);
-        }
-        throw new LawcatException($"--device '{name}': expected cpu, cuda or cuda:N.");
-    }
+    /// <summary>Parses --device (<see cref="DeviceNames"/>, shared with the options files) and makes sure it is usable.</summary>
+    public static Device Device(string name) => DeviceNames.Open(name, "--device");
 
-    /// <summary>Parses --dtype.</summary>
-    public static ScalarType DType(string name) => name switch
-    {
-        "float32" or "fp32" => ScalarType.Float32,
-        "bfloat16" or "bf16" => ScalarType.BFloat16,
-        _ => throw new LawcatException($"--dtype '{name}': expected float32 or bfloat16."),
-    };
+    /// <summary>Parses --dtype (<see cref="DTypeNames"/>, shared with the options files).</summary>
+    public static ScalarType DType(string name) => DTypeNames.Parse(name, "--dtype");
 
     /// <summary>A token that is cancelled on Ctrl-C (the first press; a second one kills the process as usual).</summary>
     public static CancellationToken CtrlC()

@@ -65,7 +65,7 @@ public sealed class DistillationRun
         var identity = TeacherIdentity.Of(teacherFolder);
         if (resumeState is not null && resumeState.Teacher.Fingerprint != identity.Fingerprint)
             throw new LawcatException($"{_runDir}: the checkpoint was made with another teacher than {teacherFolder}; resume with the same teacher.");
-        var dtype = _o.Dtype == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
+        var dtype = DTypeNames.Parse(_o.Dtype, "option dtype");
         _log($"teacher: {teacherFolder} ({dtype}, {device})");
         var model = StudentFolder.Load(teacherFolder, dtype, device);
         Student = model;

@@ -12,7 +12,7 @@ namespace Lawcat.Tests.Cli;
 public class CliTests
 {
     /// <summary>Runs the CLI from the test output folder; returns exit code and everything printed.</summary>
-    static (int Code, string Output) Lawcat(params string[] args)
+    internal static (int Code, string Output) Lawcat(params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Lawcat.Cli.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestPaths.Root };
@@ -26,7 +26,7 @@ public class CliTests
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
 
-    static void AssertUserError((int Code, string Output) r, params string[] mentions)
+    internal static void AssertUserError((int Code, string Output) r, params string[] mentions)
     {
         Assert.Equal(1, r.Code);
         Assert.StartsWith("error:", r.Output.TrimStart());
