@@ -103,4 +103,23 @@ public static class LawcatConversion
     {
         foreach (var l in LawcatLayers(model)) l.Mode = mode;
     }
+
+    /// <summary>
+    /// Sets the mode of every LAWCAT layer until the returned scope is disposed, which gives each layer back the mode
+    /// it had: <c>using var _ = LawcatConversion.ModeScope(model, LawcatMode.Student);</c>.
+    /// </summary>
+    public static IDisposable ModeScope(LlamaModel model, LawcatMode mode)
+    {
+        var previous = LawcatLayers(model).Select(l => (Layer: l, l.Mode)).ToList();
+        SetMode(model, mode);
+        return new RestoreModes(previous);
+    }
+
+    sealed class RestoreModes(List<(LawcatAttention Layer, LawcatMode Mode)> previous) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var (layer, mode) in previous) layer.Mode = mode;
+        }
+    }
 }

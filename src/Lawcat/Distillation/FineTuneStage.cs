@@ -47,14 +47,10 @@ static class FineTuneStage
     static Tensor TeacherLogits(LlamaModel model, StageInput input)
     {
         using var _ = no_grad();
+        using var mode = LawcatConversion.ModeScope(model, LawcatMode.Teacher);
         Lora.SetEnabled(model, false);
-        LawcatConversion.SetMode(model, LawcatMode.Teacher);
         try { return model.Forward(input.Ids, input.KeyMask); }
-        finally
-        {
-            LawcatConversion.SetMode(model, LawcatMode.Student);
-            Lora.SetEnabled(model, true);
-        }
+        finally { Lora.SetEnabled(model, true); }
     }
 
     /// <summary>The parameters <c>stage2.full_finetune</c>'s patterns name (<c>*</c> matches within one name part).</summary>
