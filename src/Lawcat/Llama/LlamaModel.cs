@@ -50,13 +50,13 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
     {
         if (!Directory.Exists(folder)) throw new LawcatException($"{folder}: model folder not found.");
         var config = LlamaConfig.FromFile(folder, extension);
-        var checkpoint = SafetensorsCheckpoint.Open(folder);
+        var weights = SafetensorsWeights.Open(folder);
         var m = new LlamaModel(config, device, dtype ?? ScalarType.Float32);
         var configFile = Path.Combine(folder, "config.json");
         extension?.Build(m, JsonNode.Parse(File.ReadAllText(configFile))!.AsObject(), configFile);
         var ignore = new HashSet<string> { "model.rotary_emb.inv_freq" };
         if (config.TieWordEmbeddings) ignore.Add("lm_head.weight");
-        WeightLoader.LoadStrict(m, checkpoint, folder, ignore);
+        WeightLoader.LoadStrict(m, weights, folder, ignore);
         m.eval();
         return m;
     }
