@@ -60,29 +60,11 @@ static class Cli
         Console.Error.WriteLine((colour ? "\x1b[33mwarning:\x1b[0m " : "warning: ") + message);
     }
 
-    /// <summary>Parses --device and makes sure it is usable.</summary>
-    public static Device Device(string name)
-    {
-        if (name == "cpu") return CPU;
-        if (name == "cuda" || name.StartsWith("cuda:"))
-        {
-            // A build without CUDA throws here rather than reporting "not available"; both are the same user error.
-            try { InitializeDeviceType(DeviceType.CUDA); }
-            catch (InvalidOperationException) { throw new LawcatException($"--device {name}: CUDA is not available in this build. Build with -p:LawcatBackend=torch-python (Linux) or cuda-windows, see README; or use --device cpu."); }
-            if (!cuda.is_available())
-                throw new LawcatException($"--device {name}: CUDA is not available here. Build with -p:LawcatBackend=torch-python (Linux) or cuda-windows, see README.");
-            return device(name);
-        }
-        throw new LawcatException($"--device '{name}': expected cpu, cuda or cuda:N.");
-    }
+    /// <summary>Parses --device (<see cref="DeviceNames"/>, shared with the options files) and makes sure it is usable.</summary>
+    public static Device Device(string name) => DeviceNames.Open(name, "--device");
 
-    /// <summary>Parses --dtype.</summary>
-    public static ScalarType DType(string name) => name switch
-    {
-        "float32" or "fp32" => ScalarType.Float32,
-        "bfloat16" or "bf16" => ScalarType.BFloat16,
-        _ => throw new LawcatException($"--dtype '{name}': expected float32 or bfloat16."),
-    };
+    /// <summary>Parses --dtype (<see cref="DTypeNames"/>, shared with the options files).</summary>
+    public static ScalarType DType(string name) => DTypeNames.Parse(name, "--dtype");
 
     /// <summary>Kept for the process's life: a collected registration stops handling the signal.</summary>
     static PosixSignalRegistration? _sigterm;

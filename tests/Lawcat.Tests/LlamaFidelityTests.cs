@@ -113,7 +113,7 @@ public class LlamaFidelityTests
     {
         var model = new LlamaModel(LlamaConfig.FromFile(TestPaths.LlamaFixture("gqa4-untied-llama3")));
         var names = model.state_dict().Keys.ToHashSet();
-        var file = SafetensorsCheckpoint.Open(TestPaths.LlamaFixture("gqa4-untied-llama3")).Entries.Keys.ToHashSet();
+        var file = SafetensorsWeights.Open(TestPaths.LlamaFixture("gqa4-untied-llama3")).Entries.Keys.ToHashSet();
         Assert.Equal(file.OrderBy(k => k), names.OrderBy(k => k));
         Assert.Contains("model.layers.0.self_attn.q_proj.weight", names);
     }

@@ -151,7 +151,7 @@ sealed class BenchModelCommand : Command<BenchModelCommand.Settings>
         var sw = Stopwatch.StartNew();
         var model = s.Random switch
         {
-            null => LlamaModel.FromPretrained(s.ModelFolder, dtype, device),
+            null => StudentFolder.Load(s.ModelFolder, dtype, device),
             "llama-3.2-1b" => new LlamaModel(LlamaConfig.Llama32_1B, device, dtype),
             _ => throw new LawcatException($"--random '{s.Random}': expected llama-3.2-1b."),
         };

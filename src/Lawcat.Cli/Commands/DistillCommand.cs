@@ -112,6 +112,10 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
         return plan;
     }
 
+    /// <summary>
+    /// The run's options, built in one order: the preset (or the resumed run's options.json), then --config, then
+    /// --set, then the typed flags as typed values; validated once, at the end.
+    /// </summary>
     static DistillOptions Resolve(Settings s)
     {
         var preset = s.Teacher is null ? DistillOptions.Tiny : DistillOptions.Paper;
@@ -123,12 +127,12 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
             json = OptionsIO.ReadFile(saved);
         }
         if (s.Config is not null) json = OptionsIO.Merge(json, OptionsIO.ReadFile(s.Config));
-        var sets = new List<string>(s.Set);
-        if (s.Teacher is not null) sets.Add($"teacher={System.Text.Json.JsonSerializer.Serialize(s.Teacher)}");
-        if (s.Data.Length > 0) sets.Add($"data.files={System.Text.Json.JsonSerializer.Serialize(s.Data)}");
-        if (s.Device is not null) sets.Add($"device={s.Device}");
-        if (s.Dtype is not null) sets.Add($"dtype={s.Dtype}");
-        return DistillOptions.FromJson(OptionsIO.ApplySets(json, sets), s.Config ?? "options");
+        var options = OptionsIO.FromJson<DistillOptions>(OptionsIO.ApplySets(json, s.Set), s.Config ?? "options");
+        if (s.Teacher is not null) options = options with { Teacher = s.Teacher };
+        if (s.Data.Length > 0) options = options with { Data = options.Data with { Files = s.Data } };
+        if (s.Device is not null) options = options with { Device = DeviceNames.Parse(s.Device, "--device") };
+        if (s.Dtype is not null) options = options with { Dtype = DTypeNames.Normalize(s.Dtype, "--dtype") };
+        return options.Validate();
     }
 
     static void Summarize(DistillResult r, DistillOptions o, string teacher, TimeSpan took)

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using Lawcat.Conversion;
 using Lawcat.Distillation;
 using Lawcat.Evaluation;
 using Lawcat.Llama;
@@ -64,7 +65,7 @@ abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings :
         var chat = s.ChatTemplate ? ChatTemplate.FromModelFolder(folder, s.SystemPrompt) : null;
         var depths = s.Depths == 0 ? new double?[] { null } : DepthGrid.Even(s.Depths).Select(d => (double?)d).ToArray();
         var models = new List<(string Name, Func<LlamaModel> Load)>();
-        if (s.Student is null || !s.NoTeacher) models.Add(("teacher", () => LlamaModel.FromPretrained(folder, dtype, device)));
+        if (s.Student is null || !s.NoTeacher) models.Add(("teacher", () => StudentFolder.Load(folder, dtype, device)));
         if (s.Student is not null) models.Add(("student", () => StudentModel.Load(s.Student, folder, dtype, device)));
         var plans = Generators(s).Select(g => new EvalPlan(g.Generator, Array.Empty<int>(), depths, s.Samples, g.MaxNewTokens, chat)).ToList();
         var lengths = Lengths(s, folder, tokenizer, plans);
@@ -223,7 +224,7 @@ sealed class EvalBabilongCommand : EvalCommandBase<EvalBabilongCommand.Settings>
                 foreach (var length in asked) plan.Generator.Generate(tokenizer, length, null, 0);
             return asked;
         }
-        var context = LlamaConfig.FromFile(Path.Combine(folder, "config.json")).MaxPositionEmbeddings;
+        var context = StudentFolder.Config(Path.Combine(folder, "config.json")).MaxPositionEmbeddings;
         var needs = new List<(int Split, int Tokens)>();
         foreach (var split in DefaultLengths)
         {
@@ -289,7 +290,7 @@ sealed class EvalPplCommand : Command<EvalPplCommand.Settings>
         var data = Lawcat.Data.PackedDataset.Build(Lawcat.Data.TrainingText.Documents(files), tokenizer, s.SeqLen, s.Chunks, s.MaxTokens,
             Lawcat.Data.DataSizeKeys.EvalPpl);
         var table = new Table().AddColumn("model").AddColumn(Terminal.Column("nats/token")).AddColumn(Terminal.Column("perplexity"));
-        var models = new List<(string, Func<LlamaModel>)> { ("teacher", () => LlamaModel.FromPretrained(folder, dtype, device)) };
+        var models = new List<(string, Func<LlamaModel>)> { ("teacher", () => StudentFolder.Load(folder, dtype, device)) };
         if (s.Student is not null) models.Add(("student", () => StudentModel.Load(s.Student, folder, dtype, device)));
         foreach (var (name, load) in models)
         {

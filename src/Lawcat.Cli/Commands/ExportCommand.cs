@@ -53,7 +53,7 @@ sealed class ExportCommand : Command<ExportCommand.Settings>
             throw;
         }
         ReplaceFolder(staging, full);
-        var loadWith = s.Format == "hf" ? "AutoModelForCausalLM.from_pretrained(DIR, trust_remote_code=True), LlamaModel.FromPretrained or --model" : "LlamaModel.FromPretrained or --model";
+        var loadWith = s.Format == "hf" ? "AutoModelForCausalLM.from_pretrained(DIR, trust_remote_code=True), StudentFolder.Load or --model" : "StudentFolder.Load or --model";
         Console.WriteLine($"wrote {RunOutputs.Shown(outDir)}; load it with {loadWith}.");
         if (s.ReferenceLogits is not null)
         {
@@ -111,7 +111,7 @@ sealed class ExportCommand : Command<ExportCommand.Settings>
     {
         if (s.Student is not null) return (StudentModel.Load(s.Student, s.Model, Cli.DType(s.Dtype), Cli.Device(s.Device)), s.ModelFolder);
         if (s.Model is null) throw new LawcatException("--student CHECKPOINT is required (or --model, a folder exported from a student).");
-        var model = LlamaModel.FromPretrained(s.Model, Cli.DType(s.Dtype), Cli.Device(s.Device));
+        var model = StudentFolder.Load(s.Model, Cli.DType(s.Dtype), Cli.Device(s.Device));
         if (!LawcatConversion.LawcatLayers(model).Any())
             throw new LawcatException($"--model {s.Model} has no LAWCAT layers; pass --student CHECKPOINT (a distill run's checkpoint) to export a student.");
         return (model, s.Model);

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Lawcat.Conversion;
 using Lawcat.Distillation;
 using Lawcat.Llama;
 using Lawcat.Tokenization;
@@ -32,7 +33,7 @@ sealed class GenerateCommand : Command<GenerateCommand.Settings>
         Cli.CheckedNewTokens(s.MaxNewTokens);
         var device = Cli.Device(s.Device);
         var dtype = Cli.DType(s.Dtype);
-        var model = s.Student is null ? LlamaModel.FromPretrained(s.ModelFolder, dtype, device) : StudentModel.Load(s.Student, s.ModelFolder, dtype, device);
+        var model = s.Student is null ? StudentFolder.Load(s.ModelFolder, dtype, device) : StudentModel.Load(s.Student, s.ModelFolder, dtype, device);
         if (s.PromptIds is not null) return GenerateIds(model, s, device);
         var tokenizer = BpeTokenizer.FromModelFolder(s.ModelFolder);
         var ids = tokenizer.Encode(s.Prompt, addSpecialTokens: true).Select(i => (long)i).ToArray();

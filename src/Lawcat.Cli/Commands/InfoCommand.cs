@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Lawcat.Conversion;
 using Lawcat.Llama;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -17,7 +18,7 @@ sealed class InfoCommand : Command<InfoCommand.Settings>
     public override int Execute(CommandContext context, Settings s, CancellationToken cancel)
     {
         if (s.Model == "") throw new LawcatException("--model DIR is required.");
-        var c = LlamaConfig.FromFile(s.Model);
+        var c = StudentFolder.Config(s.Model);
         long parameters = c.ParameterCount();
         double bytesPerParam = c.TorchDtype switch { "float32" => 4, _ => 2 };
         long kvPerToken = 2L * c.NumHiddenLayers * c.NumKeyValueHeads * c.HeadDim;

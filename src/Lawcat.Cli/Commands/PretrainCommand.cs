@@ -43,11 +43,11 @@ sealed class PretrainCommand : Command<PretrainCommand.Settings>
         if (s.TimeLimit is <= 0) throw new LawcatException($"--time-limit must be > 0 seconds, got {s.TimeLimit}.");
         var json = s.Resume is null ? OptionsIO.ToJson(new PretrainOptions()) : PretrainRun.SavedOptions(s.Resume);
         if (s.Config is not null) json = OptionsIO.Merge(json, OptionsIO.ReadFile(s.Config));
-        json = OptionsIO.ApplySets(json, s.Set.Concat(s.Device is null ? Array.Empty<string>() : new[] { $"device={s.Device}" }));
-        var options = OptionsIO.FromJson<PretrainOptions>(json, "pretrain options");
+        var options = OptionsIO.FromJson<PretrainOptions>(OptionsIO.ApplySets(json, s.Set), "pretrain options");
+        options = options with { Device = DeviceNames.Parse(s.Device ?? options.Device, s.Device is null ? "option device" : "--device") };
         if (s.PrintOptions)
         {
-            Console.WriteLine(json.ToJsonString(OptionsIO.Json));
+            Console.WriteLine(OptionsIO.ToJson(options).ToJsonString(OptionsIO.Json));
             return 0;
         }
         var folder = s.Resume ?? s.Out;

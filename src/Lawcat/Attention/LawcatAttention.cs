@@ -126,7 +126,7 @@ public sealed class LawcatAttention : DecoderAttention
         var k = RotaryEmbedding.Apply(k_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2), ctx.Cos, ctx.Sin);
         var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
         int groups = _heads / _kvHeads;
-        var (kr, vr) = (CausalSoftmax.RepeatKv(k, groups), CausalSoftmax.RepeatKv(v, groups));
+        var (kr, vr) = (GroupedHeads.RepeatKv(k, groups), GroupedHeads.RepeatKv(v, groups));
         var mask = CausalSoftmax.BuildMask(ctx.KeyMask, t, t, 0, q.dtype, q.device);
         Tensor y;
         if (weights is null) y = CausalSoftmax.Fast(q, kr, vr, mask);
@@ -248,7 +248,7 @@ public sealed class LawcatAttention : DecoderAttention
         var f = ComputeFeatures(x, ctx, null);
         // A CPU generator on every device: creating a CUDA generator through TorchSharp crashed the process (SIGSEGV on
         // an H200), and the draws are small. The same seed then gives the same noise on the CPU and on a GPU.
-        using var generator = new Generator((ulong)Training.Seeds.Combine(start.NoiseSeed, LayerIndex));
+        using var generator = new Generator((ulong)Seeds.Combine(start.NoiseSeed, LayerIndex));
         return StateNoise.Sample(f.K, f.V, f.Valid, start.NoiseRows!, start.NoiseTokens, Options.Normalization == NormalizationKind.Denominator, generator)
             .MoveToOuterDisposeScope();
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Lawcat.Kernels;
 
 namespace Lawcat.Attention;
 
@@ -37,17 +38,6 @@ public enum NormalizationKind
     Denominator,
     /// <summary>RMSNorm over each head's raw output, with a learned weight.</summary>
     OutputRmsNorm,
-}
-
-/// <summary>Which form of the gated linear attention op runs prefill and training.</summary>
-public enum GlaForm
-{
-    /// <summary>Chunked form (training and prefill).</summary>
-    Chunked,
-    /// <summary>Parallel form, materializing T×T weights (short inputs).</summary>
-    Parallel,
-    /// <summary>Token-by-token recurrence (the specification; slow).</summary>
-    Recurrent,
 }
 
 /// <summary>

@@ -54,7 +54,7 @@ public static class LawcatConversion
             model.parameters().Sum(p => p.numel()), byKind);
     }
 
-    /// <summary>Key of the section a student's config.json carries so <see cref="LlamaModel.FromPretrained"/> rebuilds it.</summary>
+    /// <summary>Key of the section a student's config.json carries so <see cref="StudentFolder.Load"/> rebuilds it.</summary>
     public const string ConfigSection = "lawcat";
 
     static readonly JsonSerializerOptions Json = new()
@@ -102,5 +102,24 @@ public static class LawcatConversion
     public static void SetMode(LlamaModel model, LawcatMode mode)
     {
         foreach (var l in LawcatLayers(model)) l.Mode = mode;
+    }
+
+    /// <summary>
+    /// Sets the mode of every LAWCAT layer until the returned scope is disposed, which gives each layer back the mode
+    /// it had: <c>using var _ = LawcatConversion.ModeScope(model, LawcatMode.Student);</c>.
+    /// </summary>
+    public static IDisposable ModeScope(LlamaModel model, LawcatMode mode)
+    {
+        var previous = LawcatLayers(model).Select(l => (Layer: l, l.Mode)).ToList();
+        SetMode(model, mode);
+        return new RestoreModes(previous);
+    }
+
+    sealed class RestoreModes(List<(LawcatAttention Layer, LawcatMode Mode)> previous) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var (layer, mode) in previous) layer.Mode = mode;
+        }
     }
 }

@@ -1,4 +1,3 @@
-using Lawcat.Training;
 using static TorchSharp.torch;
 
 namespace Lawcat.Data;

@@ -1,5 +1,4 @@
 using Lawcat.Tokenization;
-using Lawcat.Training;
 using static TorchSharp.torch;
 
 namespace Lawcat.Data;

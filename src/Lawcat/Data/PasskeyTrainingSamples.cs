@@ -1,7 +1,6 @@
 using System.Globalization;
 using Lawcat.Evaluation;
 using Lawcat.Tokenization;
-using Lawcat.Training;
 
 namespace Lawcat.Data;
 

@@ -44,27 +44,18 @@ public static class GateMemory
     /// </summary>
     public static List<HeadMemory> Measure(LlamaModel student, Tensor ids)
     {
-        var layers = LawcatConversion.LawcatLayers(student).ToList();
-        var modes = layers.Select(l => l.Mode).ToList();
-        try
+        using var mode = LawcatConversion.ModeScope(student, LawcatMode.Student);
+        using var _ = no_grad();
+        using var capture = new AttentionCapture { RecordLogDecays = true };
+        using (NewDisposeScope()) student.ForwardHidden(ids[..1], capture: capture);
+        var heads = new List<HeadMemory>();
+        foreach (var (layer, g) in capture.LogDecays.OrderBy(kv => kv.Key))
         {
-            LawcatConversion.SetMode(student, LawcatMode.Student);
-            using var _ = no_grad();
-            using var capture = new AttentionCapture { RecordLogDecays = true };
-            using (NewDisposeScope()) student.ForwardHidden(ids[..1], capture: capture);
-            var heads = new List<HeadMemory>();
-            foreach (var (layer, g) in capture.LogDecays.OrderBy(kv => kv.Key))
-            {
-                using var scope = NewDisposeScope();
-                var mean = g[0].to(ScalarType.Float64).mean(new long[] { 1 }).cpu();             // [Hkv, K]: over tokens
-                for (int h = 0; h < mean.shape[0]; h++) heads.Add(new HeadMemory(layer, h, mean[h].data<double>().ToArray()));
-            }
-            return heads;
+            using var scope = NewDisposeScope();
+            var mean = g[0].to(ScalarType.Float64).mean(new long[] { 1 }).cpu();             // [Hkv, K]: over tokens
+            for (int h = 0; h < mean.shape[0]; h++) heads.Add(new HeadMemory(layer, h, mean[h].data<double>().ToArray()));
         }
-        finally
-        {
-            for (int i = 0; i < layers.Count; i++) layers[i].Mode = modes[i];
-        }
+        return heads;
     }
 
     /// <summary>

@@ -38,12 +38,9 @@ public static class NeedleAttention
     /// <summary>Every layer's and head's mass for each sample (one forward pass per sample, no T × T matrices).</summary>
     public static List<NeedleMass> Measure(LlamaModel model, string modelName, ITokenizer tokenizer, IEnumerable<EvalSample> samples)
     {
-        var layers = LawcatConversion.LawcatLayers(model).ToList();
-        var modes = layers.Select(l => l.Mode).ToList();
         var masses = new List<NeedleMass>();
-        try
+        using (LawcatConversion.ModeScope(model, LawcatMode.Student))
         {
-            LawcatConversion.SetMode(model, LawcatMode.Student);
             using var _ = no_grad();
             foreach (var sample in samples)
             {
@@ -61,10 +58,6 @@ public static class NeedleAttention
                         masses.Add(new NeedleMass(modelName, layer, h, sample.Index, sample.TargetLength, needle.Distance, share[h]));
                 }
             }
-        }
-        finally
-        {
-            for (int i = 0; i < layers.Count; i++) layers[i].Mode = modes[i];
         }
         return masses;
     }

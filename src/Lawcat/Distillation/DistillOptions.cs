@@ -130,7 +130,7 @@ public sealed record DistillOptions
     public string? Teacher { get; init; }
     /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
     public string Device { get; init; } = "cpu";
-    /// <summary>Teacher weights' dtype: <c>float32</c> or <c>bfloat16</c> (LAWCAT's own parameters are always fp32).</summary>
+    /// <summary>Teacher weights' dtype: <c>float32</c> or <c>bfloat16</c>, read by <see cref="DTypeNames"/> (LAWCAT's own parameters are always fp32).</summary>
     public string Dtype { get; init; } = "float32";
     /// <summary>LAWCAT attention switches.</summary>
     public LawcatOptions Lawcat { get; init; } = new();
@@ -174,15 +174,18 @@ public sealed record DistillOptions
     /// <summary>Options from a JSON tree (snake_case keys), validated; <paramref name="source"/> names it in errors.</summary>
     public static DistillOptions FromJson(System.Text.Json.Nodes.JsonObject node, string source) => OptionsIO.FromJson<DistillOptions>(node, source).Validate();
 
-    /// <summary>Checks every field; throws <see cref="LawcatException"/> naming the first bad one.</summary>
+    /// <summary>
+    /// Checks every field; throws <see cref="LawcatException"/> naming the first bad one. Returns the options with the
+    /// device and dtype written as options files store them (<c>bf16</c> becomes <c>bfloat16</c>).
+    /// </summary>
     public DistillOptions Validate()
     {
         void Require(bool ok, string key, string expected)
         {
             if (!ok) throw new LawcatException($"option {key}: {expected}.");
         }
-        Require(Device == "cpu" || Device == "cuda" || Device.StartsWith("cuda:"), "device", $"expected cpu, cuda or cuda:N, got '{Device}'");
-        Require(Dtype is "float32" or "bfloat16", "dtype", $"expected float32 or bfloat16, got '{Dtype}'");
+        var device = DeviceNames.Parse(Device, "option device");
+        var dtype = DTypeNames.Normalize(Dtype, "option dtype");
         Require(Data.SequenceLength >= 16, "data.sequence_length", $"must be ≥ 16, got {Data.SequenceLength}");
         Require(Data.EvalChunks >= 1, "data.eval_chunks", $"must be ≥ 1, got {Data.EvalChunks}");
         Require(Data.PasskeyRatio is >= 0 and <= 1, "data.passkey_ratio", $"must be in [0, 1], got {Data.PasskeyRatio}");
@@ -220,6 +223,6 @@ public sealed record DistillOptions
         Require(ReachEval is null || (ReachEval.LengthMultiples.Length > 0 && ReachEval.LengthMultiples.All(m => m >= 1)), "reach_eval.length_multiples",
             "must list multiples ≥ 1 of the sequence length");
         Lawcat.Validate();
-        return this;
+        return this with { Device = device, Dtype = dtype };
     }
 }

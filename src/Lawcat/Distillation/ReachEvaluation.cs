@@ -38,21 +38,17 @@ public sealed class ReachEvaluation
     /// </summary>
     public (double Reach, Dictionary<string, double> Parts) Score(LlamaModel model)
     {
-        var layers = LawcatConversion.LawcatLayers(model).ToList();
-        var modes = layers.Select(l => l.Mode).ToList();
         bool training = model.training;
         List<EvalResult> results;
-        try
+        using (LawcatConversion.ModeScope(model, LawcatMode.Student))
         {
-            LawcatConversion.SetMode(model, LawcatMode.Student);
-            model.eval();
-            using var _ = no_grad();
-            results = EvalRunner.Run(model, "student", _tokenizer, _plan);
-        }
-        finally
-        {
-            for (int i = 0; i < layers.Count; i++) layers[i].Mode = modes[i];
-            model.train(training);
+            try
+            {
+                model.eval();
+                using var _ = no_grad();
+                results = EvalRunner.Run(model, "student", _tokenizer, _plan);
+            }
+            finally { model.train(training); }
         }
         var parts = new Dictionary<string, double>();
         foreach (var g in results.GroupBy(r => r.TargetLength))

@@ -1,4 +1,4 @@
-using Lawcat.Attention;
+using Lawcat.Llama;
 using static TorchSharp.torch;
 
 namespace Lawcat.Distillation;

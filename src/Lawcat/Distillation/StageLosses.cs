@@ -47,26 +47,6 @@ public static class StageLosses
         NextToken(model, StageInput.Plain(ids, mask), teacherLogits, klWeight);
 
     /// <summary>Stage 2 on <paramref name="input"/>: predictions from and of positions of its loss mask only.</summary>
-    public static BatchLoss NextToken(LlamaModel model, StageInput input, Tensor? teacherLogits, double klWeight)
-    {
-        using var scope = NewDisposeScope();
-        var (ids, mask) = (input.Ids, input.LossMask);
-        var logits = model.Forward(ids, input.KeyMask, start: input.Start).to(ScalarType.Float32)[.., ..^1];   // [B, T-1, V]
-        var targets = ids[.., 1..];
-        var w = (mask[.., 1..] * mask[.., ..^1]).to(ScalarType.Float32);                     // both positions counted
-        var v = logits.shape[2];
-        var ce = nn.functional.cross_entropy(logits.reshape(-1, v), targets.reshape(-1), reduction: nn.Reduction.None);
-        var ceMean = (ce * w.reshape(-1)).sum() / w.sum().clamp_min(Scalars.One);
-        var parts = new Dictionary<string, double> { ["ce"] = ceMean.item<float>() };
-        var loss = ceMean;
-        if (teacherLogits is not null && klWeight > 0)
-        {
-            var logP = logits.log_softmax(-1);
-            var logQ = teacherLogits.to(ScalarType.Float32)[.., ..^1].log_softmax(-1);
-            var kl = ((logQ.exp() * (logQ - logP)).sum(-1) * w).sum() / w.sum().clamp_min(Scalars.One);
-            parts["kl"] = kl.item<float>();
-            loss = loss.Plus(kl.Times(klWeight));
-        }
-        return new BatchLoss(loss.MoveToOuterDisposeScope(), parts);
-    }
+    public static BatchLoss NextToken(LlamaModel model, StageInput input, Tensor? teacherLogits, double klWeight) =>
+        NextTokenLoss.Of(model, input.Ids, input.KeyMask, input.LossMask, input.Start, teacherLogits, klWeight);
 }

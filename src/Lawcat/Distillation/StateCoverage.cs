@@ -1,5 +1,6 @@
 using Lawcat.Attention;
 using Lawcat.Data;
+using Lawcat.Llama;
 using Lawcat.Training;
 using static TorchSharp.torch;
 

@@ -8,7 +8,7 @@ namespace Lawcat.Distillation;
 /// <summary>
 /// A distilled student is its teacher folder plus a LAWCAT checkpoint (the tensors the distillation changed or added:
 /// trained ones and LAWCAT parameters frozen in stage 2). This loads one
-/// back and exports it as a self-contained model folder (LoRA merged) that <see cref="LlamaModel.FromPretrained"/> reads.
+/// back and exports it as a self-contained model folder (LoRA merged) that <see cref="StudentFolder.Load"/> reads.
 /// </summary>
 public static class StudentModel
 {
@@ -26,10 +26,10 @@ public static class StudentModel
         var identity = TeacherIdentity.Of(folder);
         if (identity.Fingerprint != state.Teacher.Fingerprint)
             throw new LawcatException($"{checkpointPath} was distilled from a different teacher than {folder} (fingerprint {state.Teacher.Fingerprint[..12]}…, this folder {identity.Fingerprint[..12]}…).");
-        var model = LlamaModel.FromPretrained(folder, dtype, device);
+        var model = StudentFolder.Load(folder, dtype, device);
         LawcatConversion.Convert(model, options.Lawcat, options.SoftmaxLayers);
         if (state.HasLora) Lora.Apply(model, options.Stage2.Lora);
-        CopyInto(model, tensors, state.Trainable.Concat(state.Frozen), checkpointPath);
+        Checkpoint.CopyInto(model, tensors, state.Trainable.Concat(state.Frozen), checkpointPath);
         // Without this, a checkpoint lacking LAWCAT tensors would give a student with freshly initialized attention, silently.
         var stored = state.Trainable.Concat(state.Frozen).ToHashSet();
         var absent = LawcatConversion.NewParameters(model).Select(p => p.Name).Where(n => !stored.Contains(n)).ToList();
@@ -44,21 +44,6 @@ public static class StudentModel
     /// <summary>The teacher folder recorded in a checkpoint.</summary>
     public static string TeacherFolderOf(string checkpointPath) => Checkpoint.Load(checkpointPath).State.Teacher.Folder;
 
-    /// <summary>Copies the named tensors into the model's parameters; every name must exist with the same shape.</summary>
-    public static void CopyInto(LlamaModel model, IReadOnlyDictionary<string, Tensor> tensors, IEnumerable<string> names, string source)
-    {
-        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        using var _ = no_grad();
-        foreach (var name in names)
-        {
-            if (!parameters.TryGetValue(name, out var p)) throw new LawcatException($"{source}: tensor '{name}' has no matching parameter in the student.");
-            var t = tensors[name];
-            if (!t.shape.SequenceEqual(p.shape))
-                throw new LawcatException($"{source}: tensor '{name}' has shape [{string.Join(", ", t.shape)}], the student expects [{string.Join(", ", p.shape)}].");
-            p.copy_(t);
-        }
-    }
-
     /// <summary>
     /// Writes the student to <paramref name="folder"/> as a model folder: LoRA merged into the projections, config.json
     /// with a <c>lawcat</c> section, model.safetensors, and the tokenizer files of <paramref name="tokenizerFolder"/>.
@@ -67,7 +52,7 @@ public static class StudentModel
     public static void Export(LlamaModel student, string folder, string? tokenizerFolder)
     {
         Lora.Merge(student);
-        student.SavePretrained(folder);
+        StudentFolder.Save(student, folder);
         if (tokenizerFolder is not null) Lawcat.Export.HfExport.CopyTokenizerFiles(tokenizerFolder, folder);
     }
 }

@@ -14,12 +14,12 @@ namespace Lawcat.Export;
 /// <see cref="ModelType"/>, an <c>auto_map</c> to the modeling files, the <c>lawcat</c> section with the options and the
 /// layers kept as softmax), model.safetensors (LoRA merged; parameter names as the workbench's, which are HF Llama's
 /// plus LAWCAT's), the PyTorch modeling files (<see cref="ModelingFiles"/>, kept in this assembly) and the tokenizer
-/// files. <see cref="LlamaModel.FromPretrained"/> reads the same folder back.
+/// files. <see cref="StudentFolder.Load"/> reads the same folder back.
 /// </summary>
 public static class HfExport
 {
     /// <summary>The config.json <c>model_type</c> of an exported student.</summary>
-    public const string ModelType = "lawcat_llama";
+    public const string ModelType = StudentFolder.ExportedModelType;
 
     /// <summary>The PyTorch files the export writes beside the weights (src/Lawcat/Export/hf).</summary>
     public static IReadOnlyList<string> ModelingFiles { get; } = new[] { "configuration_lawcat.py", "modeling_lawcat.py", "lawcat_attention.py" };

@@ -1,4 +1,3 @@
-using Lawcat.Attention;
 using static TorchSharp.torch;
 
 namespace Lawcat.Kernels;
@@ -192,7 +191,7 @@ public static class GatedLinearAttention
     {
         long hs = x.shape[1];
         if (heads % hs != 0) throw new ArgumentException($"{heads} query heads cannot share {hs} {what} heads evenly");
-        var repeated = Llama.CausalSoftmax.RepeatKv(x, (int)(heads / hs));
+        var repeated = GroupedHeads.RepeatKv(x, (int)(heads / hs));
         return repeated.shape[3] == width ? repeated : repeated.expand(x.shape[0], heads, x.shape[2], width);
     }
 

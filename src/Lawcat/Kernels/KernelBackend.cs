@@ -1,4 +1,3 @@
-using Lawcat.Attention;
 using Lawcat.Kernels.Cuda;
 using static TorchSharp.torch;
 

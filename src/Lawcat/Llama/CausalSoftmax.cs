@@ -9,14 +9,6 @@ namespace Lawcat.Llama;
 /// </summary>
 public static class CausalSoftmax
 {
-    /// <summary>Repeats each key/value head for its group of query heads: [B, Hkv, T, D] → [B, Hkv*g, T, D].</summary>
-    public static Tensor RepeatKv(Tensor x, int groups)
-    {
-        if (groups == 1) return x.alias();
-        var (b, h, t, d) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
-        return x.unsqueeze(2).expand(b, h, groups, t, d).reshape(b, h * groups, t, d);
-    }
-
     /// <summary>
     /// Additive mask [B or 1, 1, Tq, Tk] (0 where attending is allowed, the dtype's minimum elsewhere), or null when
     /// plain causal masking suffices (unless <paramref name="always"/>). Query i sits at absolute position past + i.

@@ -1,4 +1,3 @@
-using Lawcat.Attention;
 using static TorchSharp.torch;
 
 namespace Lawcat.Llama;

@@ -78,8 +78,11 @@ public sealed record LlamaConfig
         return NumHiddenLayers * layer + d + (long)VocabSize * d * (TieWordEmbeddings ? 1 : 2);
     }
 
-    /// <summary>Reads <c>config.json</c> from a model folder (or the file itself).</summary>
-    public static LlamaConfig FromFile(string path)
+    /// <summary>
+    /// Reads <c>config.json</c> from a model folder (or the file itself). With <paramref name="extension"/>, folders of
+    /// its <see cref="IModelFolderExtension.ModelType"/> are accepted too.
+    /// </summary>
+    public static LlamaConfig FromFile(string path, IModelFolderExtension? extension = null)
     {
         var file = Directory.Exists(path) ? Path.Combine(path, "config.json") : path;
         if (!File.Exists(file)) throw new LawcatException($"{file}: not found; a model folder needs the config.json saved with the weights.");
@@ -94,20 +97,24 @@ public sealed record LlamaConfig
                 throw new LawcatException($"{file}: the key '{key}' appears twice; each setting must be given once.");
         }
         catch (JsonException e) { throw new LawcatException($"{file}: not valid JSON: {e.Message}"); }
-        return FromJson(JsonNode.Parse(bytes.Span)!.AsObject(), file);
+        return FromJson(JsonNode.Parse(bytes.Span)!.AsObject(), file, extension);
     }
 
     static readonly byte[] Utf8Bom = { 0xEF, 0xBB, 0xBF };
 
-    /// <summary>Builds a config from a parsed <c>config.json</c>; <paramref name="source"/> names it in errors.</summary>
-    public static LlamaConfig FromJson(JsonObject o, string source)
+    /// <summary>
+    /// Builds a config from a parsed <c>config.json</c>; <paramref name="source"/> names it in errors. With
+    /// <paramref name="extension"/>, its <see cref="IModelFolderExtension.ModelType"/> is accepted too.
+    /// </summary>
+    public static LlamaConfig FromJson(JsonObject o, string source, IModelFolderExtension? extension = null)
     {
         var r = new Reader(o, source);
         var modelType = r.Str("model_type", "llama");
-        if (modelType == Export.HfExport.ModelType && o[Conversion.LawcatConversion.ConfigSection] is not JsonObject)
-            throw new LawcatException($"{source}: model_type is '{modelType}' but there is no '{Conversion.LawcatConversion.ConfigSection}' section describing its LAWCAT layers.");
-        if (modelType != "llama" && modelType != Export.HfExport.ModelType)
-            throw new LawcatException($"{source}: model_type is '{modelType}'; expected 'llama' (or '{Export.HfExport.ModelType}', a LAWCAT student exported for transformers).");
+        if (extension is not null && modelType == extension.ModelType)
+            extension.CheckConfig(o, source);
+        else if (modelType != "llama")
+            throw new LawcatException($"{source}: model_type is '{modelType}'; expected 'llama'"
+                + (extension is null ? "." : $" (or '{extension.ModelType}')."));
         var act = r.Str("hidden_act", "silu");
         if (act != "silu") throw new LawcatException($"{source}: hidden_act is '{act}'; only 'silu' (SwiGLU) is supported.");
         int hidden = r.PositiveInt("hidden_size"), heads = r.PositiveInt("num_attention_heads");

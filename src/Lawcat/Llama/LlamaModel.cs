@@ -1,7 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Lawcat.Attention;
-using Lawcat.Conversion;
 using Lawcat.IO;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -45,36 +43,39 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Loads a Hugging Face model folder (config.json + model.safetensors or a sharded index), converting the
-    /// weights to <paramref name="dtype"/> (default fp32) on <paramref name="device"/> (default CPU). A folder exported
-    /// from a LAWCAT student (config.json with a <c>lawcat</c> section) comes back converted, with its LAWCAT weights.
+    /// weights to <paramref name="dtype"/> (default fp32) on <paramref name="device"/> (default CPU). A folder whose
+    /// config.json describes other attention layers loads only through the <paramref name="extension"/> that builds them.
     /// </summary>
-    public static LlamaModel FromPretrained(string folder, ScalarType? dtype = null, Device? device = null)
+    public static LlamaModel FromPretrained(string folder, ScalarType? dtype = null, Device? device = null, IModelFolderExtension? extension = null)
     {
         if (!Directory.Exists(folder)) throw new LawcatException($"{folder}: model folder not found.");
-        var config = LlamaConfig.FromFile(folder);
-        var checkpoint = SafetensorsCheckpoint.Open(folder);
+        var config = LlamaConfig.FromFile(folder, extension);
+        var weights = SafetensorsWeights.Open(folder);
         var m = new LlamaModel(config, device, dtype ?? ScalarType.Float32);
         var configFile = Path.Combine(folder, "config.json");
-        if (JsonNode.Parse(File.ReadAllText(configFile))?[LawcatConversion.ConfigSection] is JsonObject section)
-            LawcatConversion.FromConfigSection(m, section, configFile);
+        extension?.Build(m, JsonNode.Parse(File.ReadAllText(configFile))!.AsObject(), configFile);
         var ignore = new HashSet<string> { "model.rotary_emb.inv_freq" };
         if (config.TieWordEmbeddings) ignore.Add("lm_head.weight");
-        WeightLoader.LoadStrict(m, checkpoint, folder, ignore);
+        WeightLoader.LoadStrict(m, weights, folder, ignore);
         m.eval();
         return m;
     }
 
     /// <summary>
     /// Writes config.json and model.safetensors to <paramref name="folder"/>, loadable by <see cref="FromPretrained"/>
-    /// (and by HF when the model has no LAWCAT layers). LAWCAT layers are described in a <c>lawcat</c> config section.
+    /// (and by HF when every layer is softmax attention). Other attention layers are described by
+    /// <paramref name="extension"/>, the code that made them; without one, a model holding them is refused, since the
+    /// folder could not be loaded back.
     /// </summary>
-    public void SavePretrained(string folder)
+    public void SavePretrained(string folder, IModelFolderExtension? extension = null)
     {
+        if (extension is null && model.Layers.FirstOrDefault(l => l.Attention is not SoftmaxAttention) is { } other)
+            throw new LawcatException($"{folder}: layer {other.Attention.LayerIndex} runs {other.Attention.GetType().Name}, which a plain Llama config.json "
+                + "cannot describe; save the model with the code that made that layer (for a LAWCAT student, Conversion.StudentFolder.Save).");
         Directory.CreateDirectory(folder);
         SafetensorsFile.Write(Path.Combine(folder, "model.safetensors"), state_dict(), new Dictionary<string, string> { ["format"] = "pt" });
         var config = JsonNode.Parse(Config.ToJson())!.AsObject();
-        if (LawcatConversion.LawcatLayers(this).Any())
-            config[LawcatConversion.ConfigSection] = LawcatConversion.ToConfigSection(this);
+        extension?.Describe(this, config);
         var path = Path.Combine(folder, "config.json");
         File.WriteAllText(path + ".tmp", config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         File.Move(path + ".tmp", path, overwrite: true);
@@ -109,7 +110,7 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor>
     /// Runs the model. <paramref name="attentionMask"/> [B, T] marks real tokens (1) and padding (0), padding on
     /// the left for generation; positions count real tokens only. With a <paramref name="cache"/> the call continues
     /// from the tokens already consumed. Returns logits [B, T, V], or [B, 1, V] with <paramref name="lastOnly"/>.
-    /// Without a cache, <paramref name="start"/> makes LAWCAT layers start from a state other than zeros (training).
+    /// Without a cache, <paramref name="start"/> makes recurrent layers start from a state other than zeros (training).
     /// </summary>
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, InferenceCache? cache = null,
         AttentionCapture? capture = null, bool lastOnly = false, RecurrentStart? start = null)

@@ -46,7 +46,7 @@ public sealed class SoftmaxAttention : DecoderAttention
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         using var scale = (1.0 / Math.Sqrt(_headDim)).ToScalar();
-        var kr = CausalSoftmax.RepeatKv(k, _heads / _kvHeads);                       // [B, H, Tk, D]
+        var kr = GroupedHeads.RepeatKv(k, _heads / _kvHeads);                       // [B, H, Tk, D]
         var scores = matmul(q[.., .., ^1..], kr.transpose(2, 3)) * scale;           // [B, H, 1, Tk]
         var mask = CausalSoftmax.BuildMask(ctx.KeyMask, 1, kr.shape[2], kr.shape[2] - 1, q.dtype, q.device);
         if (mask is not null) scores = scores.Plus(mask);
@@ -65,8 +65,8 @@ public sealed class SoftmaxAttention : DecoderAttention
             var stepMask = CausalSoftmax.BuildMask(ctx.KeyMask, 1, k.shape[2], ctx.PastLength, q.dtype, q.device);
             return CausalSoftmax.DecodeStep(q, k, v, stepMask).transpose(1, 2).reshape(b, 1, _heads * _headDim).MoveToOuterDisposeScope();
         }
-        var kr = CausalSoftmax.RepeatKv(k, groups);
-        var vr = CausalSoftmax.RepeatKv(v, groups);
+        var kr = GroupedHeads.RepeatKv(k, groups);
+        var vr = GroupedHeads.RepeatKv(v, groups);
         var mask = CausalSoftmax.BuildMask(ctx.KeyMask, t, kr.shape[2], ctx.PastLength, q.dtype, q.device);
         Tensor y;
         if (weights)

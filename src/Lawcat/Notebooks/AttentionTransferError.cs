@@ -34,12 +34,9 @@ public static class AttentionTransferError
     {
         var book = DataFiles.GutenbergBooks()[^1];
         var data = PackedDataset.Build(TrainingText.Documents(new[] { book }), tokenizer, sequenceLength, evalChunks: 1, maxTokens: (long)(chunks + 1) * sequenceLength);
-        var layers = LawcatConversion.LawcatLayers(student).ToList();
-        var modes = layers.Select(l => l.Mode).ToList();
         var sums = new SortedDictionary<int, (double SquaredError, double TeacherEnergy, long Values)>();
-        try
+        using (LawcatConversion.ModeScope(student, LawcatMode.AttentionTransfer))
         {
-            LawcatConversion.SetMode(student, LawcatMode.AttentionTransfer);
             using var _ = no_grad();
             for (int c = 0; c < chunks; c++)
             {
@@ -55,10 +52,6 @@ public static class AttentionTransferError
                     sums[layer] = (e0 + error, t0 + energy, n0 + teacher.numel());
                 }
             }
-        }
-        finally
-        {
-            for (int i = 0; i < layers.Count; i++) layers[i].Mode = modes[i];
         }
         return sums.Select(kv => new LayerTransferError(kv.Key, kv.Value.SquaredError / kv.Value.Values, kv.Value.SquaredError / kv.Value.TeacherEnergy)).ToList();
     }

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lawcat.Data;
-using Lawcat.Distillation;
 using Lawcat.IO;
+using Lawcat.Llama;
 using static TorchSharp.torch;
 
 namespace Lawcat.Training;
@@ -87,5 +87,20 @@ public static class Checkpoint
             throw new LawcatException($"{file.Path}: not a LAWCAT checkpoint (no '{MetadataKey}' metadata).");
         try { return JsonSerializer.Deserialize<CheckpointState>(json, OptionsIO.Json)!; }
         catch (JsonException e) { throw new LawcatException($"{file.Path}: corrupt checkpoint metadata: {e.Message}"); }
+    }
+
+    /// <summary>Copies the named tensors into the model's parameters; every name must exist with the same shape.</summary>
+    public static void CopyInto(LlamaModel model, IReadOnlyDictionary<string, Tensor> tensors, IEnumerable<string> names, string source)
+    {
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        using var _ = no_grad();
+        foreach (var name in names)
+        {
+            if (!parameters.TryGetValue(name, out var p)) throw new LawcatException($"{source}: tensor '{name}' has no matching parameter in the student.");
+            var t = tensors[name];
+            if (!t.shape.SequenceEqual(p.shape))
+                throw new LawcatException($"{source}: tensor '{name}' has shape [{string.Join(", ", t.shape)}], the student expects [{string.Join(", ", p.shape)}].");
+            p.copy_(t);
+        }
     }
 }

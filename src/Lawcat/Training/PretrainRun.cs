@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Lawcat.Data;
-using Lawcat.Distillation;
 using Lawcat.Evaluation;
 using Lawcat.Llama;
 using Lawcat.Tokenization;
@@ -83,7 +82,7 @@ public static class PretrainRun
         var trainer = new StageTrainer
         {
             Stage = 0, Name = "pretrain", Options = o.Train, Optimizer = optimizer, Schedule = schedule, Data = stream, Device = device,
-            Loss = batch => StageLosses.NextToken(model, batch.Ids, batch.Mask, null, 0),
+            Loss = batch => NextTokenLoss.Of(model, batch.Ids, null, batch.Mask, null),
             Evaluate = () => new EvalScore(EvalLoss(model, data, device)),
             SaveCheckpoint = (kind, state) =>
             {
@@ -138,7 +137,7 @@ public static class PretrainRun
         {
             using var scope = NewDisposeScope();
             var (ids, mask) = PackedDataset.ToBatch(new[] { data.Chunk(c) }, data.SequenceLength, data.PadId, device);
-            total += StageLosses.NextToken(model, ids, mask, null, 0).Parts["ce"];
+            total += NextTokenLoss.Of(model, ids, null, mask, null).Parts["ce"];
         }
         model.train(wasTraining);
         return total / data.EvalChunks.Count;

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Lawcat.Data;
-using Lawcat.Distillation;
 using Lawcat.Llama;
 using static TorchSharp.torch;
 
@@ -27,7 +26,7 @@ public static class TrainingResume
     public static (long Start, DataPosition Position) Restore(LlamaModel model, AdamW optimizer, LearningRateSchedule schedule,
         CheckpointState state, IReadOnlyDictionary<string, Tensor> tensors, string source)
     {
-        StudentModel.CopyInto(model, tensors, state.Trainable.Concat(state.Frozen), source);
+        Checkpoint.CopyInto(model, tensors, state.Trainable.Concat(state.Frozen), source);
         optimizer.LoadState(tensors, state.Step);
         schedule.Restore(state.PlateauFactor, state.BadEvals, state.BestEvalLoss);
         return (state.Step, state.Data);

@@ -1,5 +1,6 @@
 using Lawcat.Attention;
 using Lawcat.Conversion;
+using Lawcat.Kernels;
 using Lawcat.Llama;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -83,8 +84,8 @@ public class GateMemoryBoundTests
     {
         var model = LongMemoryStudent(new LawcatOptions { MaxGateMemory = 16 });
         var dir = TestPaths.NewTempDir();
-        model.SavePretrained(dir);
-        using var again = LlamaModel.FromPretrained(dir);
+        StudentFolder.Save(model, dir);
+        using var again = StudentFolder.Load(dir);
         Assert.All(LawcatConversion.LawcatLayers(again), l => Assert.Equal(16, l.Options.MaxGateMemory));
         using var _ = no_grad();
         var ids = TinyModels.Ids(1, 40);

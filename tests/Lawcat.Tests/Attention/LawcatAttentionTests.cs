@@ -1,5 +1,6 @@
 using Lawcat.Attention;
 using Lawcat.Conversion;
+using Lawcat.Diagnostics;
 using Lawcat.Llama;
 using static TorchSharp.torch;
 
@@ -95,7 +96,7 @@ public class LawcatAttentionTests
         var ctx = new AttentionContext { PositionIds = pos, Cos = cos, Sin = sin };
         var y = layer.StudentHeads(x, ctx).view(1, 10, 4, 8).transpose(1, 2);            // [1, H, T, D]
         var w = layer.AttentionWeights(x, ctx);                                           // [1, H, T, T]
-        var v = CausalSoftmax.RepeatKv(layer.Projections.V.forward(x).view(1, 10, 2, 8).transpose(1, 2), 2);
+        var v = GroupedHeads.RepeatKv(layer.Projections.V.forward(x).view(1, 10, 2, 8).transpose(1, 2), 2);
         TensorAssert.RmseBelow(y, matmul(w, v), 1e-5, "W v vs layer output");
         TensorAssert.RmseBelow(ones(1, 4, 10), w.sum(-1), 1e-6, "row sums");
     }

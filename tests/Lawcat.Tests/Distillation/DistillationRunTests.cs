@@ -52,7 +52,7 @@ public class DistillationRunTests
         Assert.Equal(8, losses.Count);
         Assert.True(losses[^1] < 0.7 * losses[0], $"stage-1 loss {losses[0]:G4} → {losses[^1]:G4}");
         var student = StudentModel.Load(result.Checkpoint);
-        var original = SafetensorsCheckpoint.Open(teacher);
+        var original = SafetensorsWeights.Open(teacher);
         foreach (var (name, t) in student.state_dict().Where(kv => original.Entries.ContainsKey(kv.Key)))
             Assert.True(original.Read(name).eq(t).all().item<bool>(), $"teacher weight {name} changed");
         Assert.Contains(student.state_dict().Keys, k => k.Contains("q_conv1d"));

@@ -131,7 +131,7 @@ public class TrainingPartsTests
         var before = model.Forward(ids);
         var dir = TestPaths.NewTempDir();
         StudentModel.Export(model, dir, null);
-        var again = Lawcat.Llama.LlamaModel.FromPretrained(dir);
+        var again = StudentFolder.Load(dir);
         Assert.Single(LawcatConversion.LawcatLayers(again));
         Assert.Equal(3, LawcatConversion.LawcatLayers(again).Single().Options.WindowSize);
         TensorAssert.CloseToScale(before, again.Forward(ids), 1e-5, "exported student");

@@ -33,7 +33,7 @@ public class HfExportTests(ITestOutputHelper output)
         using var _ = no_grad();
         var folder = Path.Combine(FixtureRoot, name);
         var x = SafetensorsFile.Open(Path.Combine(folder, "expected.safetensors")).ReadAll();
-        var model = LlamaModel.FromPretrained(folder);
+        var model = StudentFolder.Load(folder);
         var mask = x["attention_mask"];
         var ours = model.Forward(x["input_ids"], mask);
         CloseAtRealTokens(x["logits"], ours, mask, $"{name}: logits vs PyTorch's forward");
@@ -57,7 +57,7 @@ public class HfExportTests(ITestOutputHelper output)
         // same config, the same tensors under the same names, and the modeling files of this repository.
         var folder = Path.Combine(FixtureRoot, name);
         var dir = TestPaths.NewTempDir();
-        HfExport.Write(LlamaModel.FromPretrained(folder), dir, null);
+        HfExport.Write(StudentFolder.Load(folder), dir, null);
 
         var fixture = ReadJson(Path.Combine(folder, "config.json"));
         var written = ReadJson(Path.Combine(dir, "config.json"));
@@ -98,7 +98,7 @@ public class HfExportTests(ITestOutputHelper output)
         Assert.Equal(3, config["lawcat"]!["options"]!["window_size"]!.GetValue<int>());
         Assert.True(File.Exists(Path.Combine(dir, "generation_config.json")), "the teacher folder's generation_config.json is copied");
 
-        var again = LlamaModel.FromPretrained(dir);
+        var again = StudentFolder.Load(dir);
         Assert.Single(LawcatConversion.LawcatLayers(again));
         TensorAssert.CloseToScale(before, again.Forward(ids), 1e-5, "exported student reloaded");
     }
@@ -144,7 +144,7 @@ public class HfExportTests(ITestOutputHelper output)
         var config = ReadJson(Path.Combine(FixtureRoot, "headline", "config.json"));
         config.Remove("lawcat");
         File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
-        var e = Assert.Throws<LawcatException>(() => LlamaConfig.FromFile(dir));
+        var e = Assert.Throws<LawcatException>(() => StudentFolder.Config(dir));
         Assert.Contains("'lawcat' section", e.Message);
         Assert.Contains("config.json", e.Message);
     }

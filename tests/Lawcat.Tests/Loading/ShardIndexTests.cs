@@ -33,7 +33,7 @@ public class ShardIndexTests
     {
         var dir = CopyFixture();
         EditWeightMap(dir, m => m["model.embed_tokens.weight"] = shard);
-        var e = Assert.Throws<LawcatException>(() => SafetensorsCheckpoint.Open(dir));
+        var e = Assert.Throws<LawcatException>(() => SafetensorsWeights.Open(dir));
         Assert.Equal($"{Index(dir)}: tensor 'model.embed_tokens.weight' is in shard '{shard}', which is not a file inside the model folder; shard names must be relative names of files in {dir}.", e.Message);
         return e;
     }
@@ -95,7 +95,7 @@ public class ShardIndexTests
     {
         var dir = CopyFixture();
         EditWeightMap(dir, m => m["lm_head.weight"] = 5);
-        var e = Assert.Throws<LawcatException>(() => SafetensorsCheckpoint.Open(dir));
+        var e = Assert.Throws<LawcatException>(() => SafetensorsWeights.Open(dir));
         Assert.Equal($"{Index(dir)}: weight_map value for tensor 'lm_head.weight' is 5; expected a shard file name (a string).", e.Message);
     }
 
@@ -105,7 +105,7 @@ public class ShardIndexTests
         var dir = CopyFixture();
         var text = File.ReadAllText(Index(dir));
         File.WriteAllText(Index(dir), text.Replace("\"weight_map\": {", $"\"weight_map\": {{\n    \"lm_head.weight\": \"{Shard1}\","));
-        var e = Assert.Throws<LawcatException>(() => SafetensorsCheckpoint.Open(dir));
+        var e = Assert.Throws<LawcatException>(() => SafetensorsWeights.Open(dir));
         Assert.Equal($"{Index(dir)}: the key 'lm_head.weight' appears twice in weight_map.", e.Message);
     }
 }

@@ -1,8 +1,9 @@
+using Lawcat.Attention;
 using Lawcat.Conversion;
 using Lawcat.Llama;
 using static TorchSharp.torch;
 
-namespace Lawcat.Attention;
+namespace Lawcat.Diagnostics;
 
 /// <summary>Attention weights of one layer for one prompt, [H, T, T] fp32 per model.</summary>
 /// <param name="Layer">Layer index.</param>
@@ -21,24 +22,15 @@ public static class AttentionMaps
     public static IReadOnlyList<LayerAttentionMaps> Compute(LlamaModel model, Tensor inputIds)
     {
         using var _ = no_grad();
-        var lawcat = LawcatConversion.LawcatLayers(model).ToList();
-        var previous = lawcat.Select(l => l.Mode).ToList();
-        LawcatConversion.SetMode(model, LawcatMode.AttentionTransfer);
-        try
+        using var mode = LawcatConversion.ModeScope(model, LawcatMode.AttentionTransfer);
+        using var capture = new AttentionCapture { RecordWeights = true };
+        using (NewDisposeScope()) model.Forward(inputIds[..1], capture: capture);
+        return Enumerable.Range(0, model.Config.NumHiddenLayers).Select(i =>
         {
-            using var capture = new AttentionCapture { RecordWeights = true };
-            using (NewDisposeScope()) model.Forward(inputIds[..1], capture: capture);
-            return Enumerable.Range(0, model.Config.NumHiddenLayers).Select(i =>
-            {
-                bool isLawcat = capture.TeacherWeights.ContainsKey(i);
-                var teacher = (isLawcat ? capture.TeacherWeights[i] : capture.Weights[i])[0].to(ScalarType.Float32).clone();
-                var student = isLawcat ? capture.Weights[i][0].to(ScalarType.Float32).clone() : null;
-                return new LayerAttentionMaps(i, teacher.DetachFromDisposeScope(), student?.DetachFromDisposeScope());
-            }).ToList();
-        }
-        finally
-        {
-            for (int i = 0; i < lawcat.Count; i++) lawcat[i].Mode = previous[i];
-        }
+            bool isLawcat = capture.TeacherWeights.ContainsKey(i);
+            var teacher = (isLawcat ? capture.TeacherWeights[i] : capture.Weights[i])[0].to(ScalarType.Float32).clone();
+            var student = isLawcat ? capture.Weights[i][0].to(ScalarType.Float32).clone() : null;
+            return new LayerAttentionMaps(i, teacher.DetachFromDisposeScope(), student?.DetachFromDisposeScope());
+        }).ToList();
     }
 }

@@ -1,15 +1,15 @@
 using static TorchSharp.torch;
 
-namespace Lawcat.Attention;
+namespace Lawcat.Llama;
 
 /// <summary>
-/// Where LAWCAT layers start their recurrent state in a training forward pass, instead of zeros (state coverage,
-/// arXiv 2507.02782). Softmax layers ignore it.
+/// Where recurrent attention layers start their state in a training forward pass, instead of zeros (state coverage,
+/// arXiv 2507.02782). Softmax layers ignore it; the recurrent layers that read it live above this layer.
 /// </summary>
 public sealed record RecurrentStart
 {
     /// <summary>
-    /// The input's first this many positions are an earlier sequence: LAWCAT layers run them without gradients and
+    /// The input's first this many positions are an earlier sequence: recurrent layers run them without gradients and
     /// start the rest from the state and conv tails they leave (rows whose prefix is all padding start from zeros).
     /// </summary>
     public long DetachedPrefix { get; init; }
@@ -20,6 +20,6 @@ public sealed record RecurrentStart
     /// <summary>Seed of the noise; each layer mixes in its index.</summary>
     public long NoiseSeed { get; init; }
 
-    /// <summary>The noise's mass, in tokens' worth of keys (see <see cref="StateNoise"/>).</summary>
+    /// <summary>The noise's mass, in tokens' worth of keys (as the recurrent layer defines it).</summary>
     public double NoiseTokens { get; init; }
 }

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Lawcat.Distillation;
+namespace Lawcat.Training;
 
 /// <summary>
 /// What identifies a teacher model folder without hashing gigabytes: a SHA-256 over its config.json and, for each

@@ -7,7 +7,7 @@ namespace Lawcat.IO;
 /// <c>model.safetensors.index.json</c>. Headers are read eagerly (so corruption is found before any weight is
 /// loaded); data is read tensor by tensor.
 /// </summary>
-public sealed class SafetensorsCheckpoint
+public sealed class SafetensorsWeights
 {
     readonly Dictionary<string, SafetensorsFile> _fileOf = new();
 
@@ -17,7 +17,7 @@ public sealed class SafetensorsCheckpoint
     /// <summary>The files the weights come from.</summary>
     public IReadOnlyList<string> Files { get; }
 
-    SafetensorsCheckpoint(IEnumerable<SafetensorsFile> files)
+    SafetensorsWeights(IEnumerable<SafetensorsFile> files)
     {
         var entries = new Dictionary<string, SafetensorsEntry>();
         foreach (var f in files)
@@ -33,12 +33,12 @@ public sealed class SafetensorsCheckpoint
     }
 
     /// <summary>Opens the weights of <paramref name="folder"/>.</summary>
-    public static SafetensorsCheckpoint Open(string folder)
+    public static SafetensorsWeights Open(string folder)
     {
         var single = Path.Combine(folder, "model.safetensors");
         var index = Path.Combine(folder, "model.safetensors.index.json");
-        if (File.Exists(index)) return new SafetensorsCheckpoint(OpenShards(folder, index));
-        if (File.Exists(single)) return new SafetensorsCheckpoint(new[] { SafetensorsFile.Open(single) });
+        if (File.Exists(index)) return new SafetensorsWeights(OpenShards(folder, index));
+        if (File.Exists(single)) return new SafetensorsWeights(new[] { SafetensorsFile.Open(single) });
         throw new LawcatException($"{folder}: no model.safetensors or model.safetensors.index.json found (PyTorch .bin checkpoints are not supported; save with safe_serialization=True).");
     }
 

@@ -1,4 +1,4 @@
-namespace Lawcat.Training;
+namespace Lawcat;
 
 /// <summary>
 /// Deterministic seed derivation (SplitMix64). Unlike <see cref="HashCode"/>, whose seed changes per process, the
