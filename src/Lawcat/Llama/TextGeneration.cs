@@ -1,8 +1,7 @@
-using Lawcat.Llama;
 using Lawcat.Tokenization;
 using static TorchSharp.torch;
 
-namespace Lawcat.Notebooks;
+namespace Lawcat.Llama;
 
 /// <summary>Text in, text out: the few lines between a prompt string and a model that notebooks would otherwise repeat.</summary>
 public static class TextGeneration
