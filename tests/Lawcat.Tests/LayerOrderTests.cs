@@ -4,11 +4,11 @@ using Mono.Cecil;
 namespace Lawcat.Tests;
 
 /// <summary>
-/// Keeps the folders of the core library in a one-way order: a type may use types of its own layer and of layers
-/// below it, never of a layer above it nor of another layer on its own row. The order is the one written in
-/// docs/architecture.md; the test reads the compiled Lawcat.dll, so every kind of use counts (base types, fields,
-/// signatures, calls, field accesses, object creation, type tokens, generic arguments, attributes, and the closures
-/// and state machines the compiler nests inside a type).
+/// Keeps the folders of the core library and of the presentation assembly in a one-way order: a type may use types of
+/// its own layer and of layers below it, never of a layer above it nor of another layer on its own row. The order is
+/// the one written in docs/architecture.md; the test reads the compiled Lawcat.dll and Lawcat.Presentation.dll, so
+/// every kind of use counts (base types, fields, signatures, calls, field accesses, object creation, type tokens,
+/// generic arguments, attributes, and the closures and state machines the compiler nests inside a type).
 /// </summary>
 public class LayerOrderTests
 {
@@ -25,36 +25,70 @@ public class LayerOrderTests
         ["Lawcat.Evaluation"],
         ["Lawcat.Data"],
         ["Lawcat.Training"],
-        ["Lawcat.Export", "Lawcat.Visualization"],
+        ["Lawcat.Export"],
         ["Lawcat.Distillation", "Lawcat.Diagnostics"],
         ["Lawcat.Ablation", "Lawcat.Benchmarks"],
+        // The presentation assembly (Lawcat.Presentation.dll), above every layer of the core library.
+        ["Lawcat.Visualization"],
         ["Lawcat.Notebooks"],
     ];
+
+    /// <summary>The layered assemblies, core first; the presentation assembly's layers sit above all of the core's.</summary>
+    static readonly string[] AssemblyPaths =
+        [typeof(LawcatException).Assembly.Location, typeof(Lawcat.Visualization.Charts).Assembly.Location];
+
+    static readonly HashSet<string> LayeredAssemblies = AssemblyPaths.Select(p => Path.GetFileNameWithoutExtension(p)).ToHashSet();
+
+    /// <summary>The source folders of the layered assemblies.</summary>
+    static readonly string[] SourceFolders = ["Lawcat", "Lawcat.Presentation"];
 
     static readonly Dictionary<string, int> RowOfLayer = Rows
         .SelectMany((layers, row) => layers.Select(layer => (layer, row)))
         .ToDictionary(pair => pair.layer, pair => pair.row);
 
+    /// <summary>The namespaces of the Lawcat types of an assembly.</summary>
+    static List<string> Namespaces(string assemblyPath) => ModuleDefinition.ReadModule(assemblyPath).Types
+        .Where(type => type.Namespace.StartsWith("Lawcat", StringComparison.Ordinal))
+        .Select(type => type.Namespace)
+        .Distinct()
+        .Order()
+        .ToList();
+
     [Fact]
     public void EveryNamespaceOfTheLibraryHasALayer()
     {
-        var module = ModuleDefinition.ReadModule(typeof(LawcatException).Assembly.Location);
-        var unplaced = module.Types
-            .Where(type => type.Namespace.StartsWith("Lawcat", StringComparison.Ordinal))
-            .Select(type => type.Namespace)
-            .Distinct()
-            .Where(ns => !RowOfLayer.ContainsKey(ns))
-            .Order()
-            .ToList();
+        var unplaced = AssemblyPaths.SelectMany(Namespaces).Where(ns => !RowOfLayer.ContainsKey(ns)).Order().ToList();
         Assert.True(unplaced.Count == 0,
             "namespaces missing from the layer table (add them to LayerOrderTests.Rows and docs/architecture.md): "
             + string.Join(", ", unplaced));
     }
 
     [Fact]
+    public void ThePresentationLayersSitAboveTheCoreLibrary()
+    {
+        var core = Namespaces(AssemblyPaths[0]).Where(RowOfLayer.ContainsKey).ToList();
+        var presentation = Namespaces(AssemblyPaths[1]).Where(RowOfLayer.ContainsKey).ToList();
+        Assert.NotEmpty(presentation);
+        var topOfCore = core.MaxBy(ns => RowOfLayer[ns])!;
+        foreach (var ns in presentation)
+            Assert.True(RowOfLayer[ns] > RowOfLayer[topOfCore], $"{ns} (Lawcat.Presentation.dll) is not above {topOfCore} (Lawcat.dll)");
+        Assert.Empty(core.Intersect(presentation));
+    }
+
+    /// <summary>Plots and dataframes are presentation: the core library runs, trains and evaluates without them.</summary>
+    [Fact]
+    public void TheCoreLibraryHasNoPlottingOrDataframeDependency()
+    {
+        var references = ModuleDefinition.ReadModule(AssemblyPaths[0]).AssemblyReferences.Select(r => r.Name).ToList();
+        Assert.Contains("TorchSharp", references);
+        Assert.DoesNotContain("ScottPlot", references);
+        Assert.DoesNotContain("Microsoft.Data.Analysis", references);
+    }
+
+    [Fact]
     public void NoTypeUsesALayerAboveItsOwnOrBesideIt()
     {
-        var violations = Violations(typeof(LawcatException).Assembly.Location);
+        var violations = AssemblyPaths.SelectMany(Violations).ToList();
         Assert.True(violations.Count == 0,
             $"{violations.Count} uses of a layer above or beside the user's own:\n" + string.Join("\n", violations));
     }
@@ -65,7 +99,7 @@ public class LayerOrderTests
         // Constants are copied into the IL of their users, so the compiled code cannot show a use of one; the
         // using directives of the sources can.
         var violations = new List<string>();
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(TestPaths.Root, "src", "Lawcat"), "*.cs", SearchOption.AllDirectories)
+        foreach (var file in SourceFolders.SelectMany(folder => Directory.EnumerateFiles(Path.Combine(TestPaths.Root, "src", folder), "*.cs", SearchOption.AllDirectories))
                      .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")
                                  && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
                      .Order(StringComparer.Ordinal))
@@ -112,7 +146,7 @@ public class LayerOrderTests
                 continue;
             foreach (var (used, member) in Uses(type))
             {
-                var usedOwner = TopLevelOfModuleType(used, module);
+                var usedOwner = TopLevelOfLayeredType(used);
                 if (usedOwner is null || !RowOfLayer.ContainsKey(usedOwner.Namespace))
                     continue;
                 if (!Allowed(owner.Namespace, usedOwner.Namespace))
@@ -132,12 +166,18 @@ public class LayerOrderTests
         return type;
     }
 
-    /// <summary>The top-level type of this module that <paramref name="type"/> names, or null for other modules.</summary>
-    static TypeReference? TopLevelOfModuleType(TypeReference type, ModuleDefinition module)
+    /// <summary>The top-level type that <paramref name="type"/> names when it is of a layered assembly, else null.</summary>
+    static TypeReference? TopLevelOfLayeredType(TypeReference type)
     {
         var top = TopLevel(type);
-        var inModule = top is TypeDefinition definition ? definition.Module == module : top.Scope == module;
-        return inModule ? top : null;
+        var assembly = top is TypeDefinition definition ? definition.Module.Assembly.Name.Name
+            : top.Scope switch
+            {
+                ModuleDefinition module => module.Assembly.Name.Name,
+                AssemblyNameReference reference => reference.Name,
+                _ => null,
+            };
+        return assembly is not null && LayeredAssemblies.Contains(assembly) ? top : null;
     }
 
     /// <summary>The types a type uses, each with the member (of the user) where the use sits.</summary>

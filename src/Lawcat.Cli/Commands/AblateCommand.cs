@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Lawcat.Ablation;
-using Lawcat.Notebooks;
+using Lawcat.Distillation;
+using Lawcat.Visualization;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -58,7 +59,7 @@ sealed class AblateCommand : Command<AblateCommand.Settings>
         }
         Console.WriteLine();
         var console = Terminal.Out();
-        var files = AblationReport.Save(outcome, w => console.MarkupLine($"[yellow]warning: {Markup.Escape(w)}[/]"));
+        var files = AblationFigures.Save(outcome, w => console.MarkupLine($"[yellow]warning: {Markup.Escape(w)}[/]"));
         Print(console, outcome);
         Console.WriteLine($"ran for {StatusLine.Time(took)}; table and plots:");
         foreach (var file in files) Console.WriteLine($"  {RunOutputs.Shown(file)}");

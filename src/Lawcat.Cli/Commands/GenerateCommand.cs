@@ -36,11 +36,9 @@ sealed class GenerateCommand : Command<GenerateCommand.Settings>
         var model = s.Student is null ? StudentFolder.Load(s.ModelFolder, dtype, device) : StudentModel.Load(s.Student, s.ModelFolder, dtype, device);
         if (s.PromptIds is not null) return GenerateIds(model, s, device);
         var tokenizer = BpeTokenizer.FromModelFolder(s.ModelFolder);
-        var ids = tokenizer.Encode(s.Prompt, addSpecialTokens: true).Select(i => (long)i).ToArray();
-        Cli.WarnPastContext(ids.Length, s.MaxNewTokens, model.Config.MaxPositionEmbeddings, "--prompt and --max-new-tokens");
-        var stops = tokenizer.EosTokenId is int eos ? new[] { eos } : Array.Empty<int>();
-        var output = model.Generate(tensor(ids, new long[] { 1, ids.Length }, device: device), null, s.MaxNewTokens, stops);
-        var text = tokenizer.Decode(output[0].data<long>().Select(x => (int)x).TakeWhile(t => !stops.Contains(t)), skipSpecialTokens: true);
+        var ids = TextGeneration.Encode(tokenizer, s.Prompt, device);
+        Cli.WarnPastContext((int)ids.shape[1], s.MaxNewTokens, model.Config.MaxPositionEmbeddings, "--prompt and --max-new-tokens");
+        var text = TextGeneration.Continue(model, tokenizer, ids, s.MaxNewTokens);
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(s.Prompt)}[/]{Markup.Escape(text)}");
         if (TokensAreBytes(tokenizer))
             AnsiConsole.MarkupLine($"[grey]({Markup.Escape(ByteLevelNote(s.MaxNewTokens))})[/]");

@@ -2,10 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lawcat.Evaluation;
+using Lawcat.IO;
 using Lawcat.Statistics;
-using Lawcat.Visualization;
-using Microsoft.Data.Analysis;
-using ScottPlot;
 
 namespace Lawcat.Ablation;
 
@@ -13,7 +11,7 @@ namespace Lawcat.Ablation;
 /// The comparison table of a grid: per variant (and the teacher, evaluated once with the default) its changes, new
 /// parameters, best stage-1 held-out loss and, per prompt length, the student's passkey accuracy with its n and Wilson
 /// 95% interval and McNemar's test against the default on identical samples; as Markdown, CSV (one row per variant
-/// and length), JSON (with accuracy by needle distance too) and plots.
+/// and length) and JSON (with accuracy by needle distance too). Its plots are drawn by the presentation assembly.
 /// </summary>
 public static class AblationReport
 {
@@ -38,54 +36,54 @@ public static class AblationReport
     /// One row per variant and length (the teacher first): variant, changes, new parameters, best stage-1 held-out
     /// loss, length, n, accuracy (%), interval (%), and the p-value, test and discordant counts against the default.
     /// </summary>
-    public static DataFrame Table(AblationOutcome outcome)
+    public static ResultTable Table(AblationOutcome outcome)
     {
         var rows = Lines(outcome).ToList();
-        return new DataFrame(
-            new StringDataFrameColumn("variant", rows.Select(r => r.Name)),
-            new StringDataFrameColumn("changes", rows.Select(r => r.Changes)),
-            new Int64DataFrameColumn("new_params", rows.Select(r => r.Variant?.Summary.NewParameters)),
-            new DoubleDataFrameColumn("stage1_eval_loss", rows.Select(r => r.Variant?.Stage1HeldOutLoss)),
-            new Int32DataFrameColumn("length", rows.Select(r => r.Length)),
-            new Int32DataFrameColumn("n", rows.Select(r => r.Accuracy?.Trials)),
-            new DoubleDataFrameColumn("accuracy", rows.Select(r => r.Accuracy?.Rate * 100)),
-            new DoubleDataFrameColumn("accuracy_low", rows.Select(r => r.Accuracy?.Wilson95.Low * 100)),
-            new DoubleDataFrameColumn("accuracy_high", rows.Select(r => r.Accuracy?.Wilson95.High * 100)),
-            new DoubleDataFrameColumn("p_vs_default", rows.Select(r => r.Test?.Test.PValue)),
-            new StringDataFrameColumn("test", rows.Select(r => r.Test?.Test.MethodName)),
-            new Int32DataFrameColumn("only_variant_right", rows.Select(r => r.Test?.Test.OnlyFirst)),
-            new Int32DataFrameColumn("only_default_right", rows.Select(r => r.Test?.Test.OnlySecond)));
+        return new ResultTable(
+            TableColumn.Of("variant", rows.Select(r => r.Name)),
+            TableColumn.Of("changes", rows.Select(r => r.Changes)),
+            TableColumn.Of("new_params", rows.Select(r => r.Variant?.Summary.NewParameters)),
+            TableColumn.Of("stage1_eval_loss", rows.Select(r => r.Variant?.Stage1HeldOutLoss)),
+            TableColumn.Of("length", rows.Select(r => r.Length)),
+            TableColumn.Of("n", rows.Select(r => r.Accuracy?.Trials)),
+            TableColumn.Of("accuracy", rows.Select(r => r.Accuracy?.Rate * 100)),
+            TableColumn.Of("accuracy_low", rows.Select(r => r.Accuracy?.Wilson95.Low * 100)),
+            TableColumn.Of("accuracy_high", rows.Select(r => r.Accuracy?.Wilson95.High * 100)),
+            TableColumn.Of("p_vs_default", rows.Select(r => r.Test?.Test.PValue)),
+            TableColumn.Of("test", rows.Select(r => r.Test?.Test.MethodName)),
+            TableColumn.Of("only_variant_right", rows.Select(r => r.Test?.Test.OnlyFirst)),
+            TableColumn.Of("only_default_right", rows.Select(r => r.Test?.Test.OnlySecond)));
     }
 
     /// <summary>
     /// The table as text, one row per variant (the teacher first): its changes, new parameters and stage-1 held-out
     /// loss, then per length its accuracy with interval (%) and its p-value against the default; the headers give n.
     /// </summary>
-    public static DataFrame Summary(AblationOutcome outcome)
+    public static ResultTable Summary(AblationOutcome outcome)
     {
         var rows = ByLength(outcome);
         var lengths = rows.Select(r => (r.Task, r.Order)).Distinct().ToList();
         bool manyTasks = lengths.Select(l => l.Task).Distinct().Count() > 1;
         var names = Names(outcome);
         VariantOutcome? Run(string name) => outcome.Variants.FirstOrDefault(v => v.Variant.Name == name);
-        var columns = new List<DataFrameColumn>
+        var columns = new List<TableColumn>
         {
-            new StringDataFrameColumn("variant", names),
-            new StringDataFrameColumn("changes", names.Select(n => Run(n) is { } v ? Changes(v.Variant) : "")),
-            new StringDataFrameColumn("new params", names.Select(n => Run(n)?.Summary.NewParameters.ToString("N0", CultureInfo.InvariantCulture) ?? "")),
-            new StringDataFrameColumn("stage-1 held-out loss", names.Select(n => Run(n)?.Stage1HeldOutLoss?.ToString("G4", CultureInfo.InvariantCulture) ?? "")),
+            TableColumn.Of("variant", names),
+            TableColumn.Of("changes", names.Select(n => Run(n) is { } v ? Changes(v.Variant) : "")),
+            TableColumn.Of("new params", names.Select(n => Run(n)?.Summary.NewParameters.ToString("N0", CultureInfo.InvariantCulture) ?? "")),
+            TableColumn.Of("stage-1 held-out loss", names.Select(n => Run(n)?.Stage1HeldOutLoss?.ToString("G4", CultureInfo.InvariantCulture) ?? "")),
         };
         foreach (var (task, length) in lengths)
         {
             var row = rows.First(r => r.Task == task && r.Order == length);
             var counts = row.Models.Select(m => m.Accuracy.Trials).Distinct();
             var label = $"{(manyTasks ? task + " " : "")}{length}";
-            columns.Add(new StringDataFrameColumn($"{label} (n={string.Join("/", counts)})",
+            columns.Add(TableColumn.Of($"{label} (n={string.Join("/", counts)})",
                 names.Select(n => row.Models.FirstOrDefault(m => m.Model == n).Accuracy is { } p ? AccuracyTable.Percent(p) : "")));
-            columns.Add(new StringDataFrameColumn($"p {label}",
+            columns.Add(TableColumn.Of($"p {label}",
                 names.Select(n => row.Tests.FirstOrDefault(t => t.Model == n) is { } test ? AccuracyTable.PValue(test) : n == outcome.Grid.Default.Name ? "(default)" : "")));
         }
-        return new DataFrame(columns);
+        return new ResultTable(columns);
     }
 
     /// <summary>What the summary's numbers are, for under the table.</summary>
@@ -95,7 +93,7 @@ public static class AblationReport
         "Stage-1 held-out loss: the best 1000 × per-layer attention-output MSE on the held-out chunks.";
 
     /// <summary>The summary in Markdown, with <see cref="Legend"/> under it.</summary>
-    public static string Markdown(AblationOutcome outcome) => Tables.Markdown(Summary(outcome)) + "\n" + Legend + "\n";
+    public static string Markdown(AblationOutcome outcome) => Summary(outcome).ToMarkdown() + "\n" + Legend + "\n";
 
     /// <summary>The grid's results as JSON: per variant its changes, losses, run folder and accuracy by length and by needle distance with tests against the default.</summary>
     public static JsonObject Json(AblationOutcome outcome)
@@ -138,47 +136,24 @@ public static class AblationReport
         };
     }
 
-    /// <summary>Passkey accuracy by length, one line per variant and the teacher, with Wilson 95% intervals.</summary>
-    public static Plot AccuracyByLength(AblationOutcome outcome) => Charts.AccuracyByLength(Results(outcome), "ablation: passkey accuracy by length");
-
-    /// <summary>Passkey accuracy by needle distance, one line per variant and the teacher, with Wilson 95% intervals.</summary>
-    public static Plot AccuracyByDistance(AblationOutcome outcome) => Charts.AccuracyByDistance(Results(outcome), "ablation: passkey accuracy by needle distance");
-
-    /// <summary>Stage-1 held-out loss against the update, one line per variant (log scale).</summary>
-    public static Plot Stage1HeldOut(AblationOutcome outcome) =>
-        Charts.RunCurves(outcome.Variants.Select(v => (v.Variant.Name, v.Metrics)), 1, "eval_loss", "stage 1: held-out attention-transfer loss (MSE × 1000)");
-
     /// <summary>
-    /// Writes <c>ablation.md</c>, <c>ablation.csv</c>, <c>ablation.json</c> and the plots (PNG) into the grid folder
-    /// and returns their paths. A machine without fonts still gets the tables: plots that fail are reported through
-    /// <paramref name="warn"/> and skipped.
+    /// Writes <c>ablation.md</c>, <c>ablation.csv</c> and <c>ablation.json</c> into the grid folder and returns their
+    /// paths.
     /// </summary>
-    public static List<string> Save(AblationOutcome outcome, Action<string>? warn = null)
+    public static List<string> Save(AblationOutcome outcome)
     {
-        var files = new List<string>();
         string Write(string file, string text)
         {
             var path = Path.Combine(outcome.Folder, file);
-            EvalReport.WriteText(path, text);
+            TextFiles.WriteWhole(path, text);
             return path;
         }
-        files.Add(Write("ablation.md", Markdown(outcome)));
-        var csv = Path.Combine(outcome.Folder, "ablation.csv");
-        EvalReport.WriteCsv(Table(outcome), csv);
-        files.Add(csv);
-        files.Add(Write("ablation.json", Json(outcome).ToJsonString(Indented)));
-        var plots = new List<(string File, Func<Plot> Make)> { ("ablation-stage1-eval.png", () => Stage1HeldOut(outcome)) };
-        if (Results(outcome).Count > 0)
+        return new List<string>
         {
-            plots.Add(("ablation-accuracy.png", () => AccuracyByLength(outcome)));
-            plots.Add(("ablation-distance.png", () => AccuracyByDistance(outcome)));
-        }
-        foreach (var (file, make) in plots)
-        {
-            try { files.Add(Charts.Save(make(), Path.Combine(outcome.Folder, file), 860, 520)); }
-            catch (Exception e) when (e is not LawcatException) { warn?.Invoke($"{file} not written ({e.GetType().Name}: {e.Message.Split('\n')[0]})"); }
-        }
-        return files;
+            Write("ablation.md", Markdown(outcome)),
+            Write("ablation.csv", Table(outcome).ToCsv()),
+            Write("ablation.json", Json(outcome).ToJsonString(Indented)),
+        };
     }
 
     /// <summary>The teacher (when the default evaluated it), then the variants in grid order.</summary>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lawcat.Distillation;
 using Lawcat.Evaluation;
+using Lawcat.IO;
 using Lawcat.Training;
 using static TorchSharp.torch;
 
@@ -61,7 +62,7 @@ public sealed class AblationRunner(AblationGrid grid, string folder, Action<stri
     public AblationOutcome Run(Device device, Action<GridVariant, EvalResult>? onEvalSample = null, CancellationToken cancel = default)
     {
         Directory.CreateDirectory(folder);
-        EvalReport.WriteText(Path.Combine(folder, "grid.json"), Describe().ToJsonString(Json));
+        TextFiles.WriteWhole(Path.Combine(folder, "grid.json"), Describe().ToJsonString(Json));
         var outcomes = new List<VariantOutcome>();
         foreach (var variant in grid.Variants)
         {
@@ -88,7 +89,7 @@ public sealed class AblationRunner(AblationGrid grid, string folder, Action<stri
         catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return null; }   // during evaluation: its checkpoints stay
         if (result.Interrupted) return null;
         var summary = new VariantSummary(result.Conversion.NewParameters, result.Checkpoint, clock.Elapsed.TotalSeconds);
-        EvalReport.WriteText(Path.Combine(dir, ResultFile), JsonSerializer.Serialize(summary, Json));
+        TextFiles.WriteWhole(Path.Combine(dir, ResultFile), JsonSerializer.Serialize(summary, Json));
         return new VariantOutcome(variant, dir, summary, result.Passkey, ReadMetrics(dir), Reused: false);
     }
 

@@ -1,10 +1,7 @@
-using System.Globalization;
 using Lawcat.Attention;
 using Lawcat.Conversion;
 using Lawcat.Llama;
-using Lawcat.Visualization;
-using Microsoft.Data.Analysis;
-using ScottPlot;
+using Lawcat.IO;
 using static TorchSharp.torch;
 
 namespace Lawcat.Diagnostics;
@@ -62,51 +59,35 @@ public static class GateMemory
     /// Per layer and head: the number of dimensions, the smallest, median and largest memory (tokens) and the share of
     /// dimensions whose memory exceeds <paramref name="horizon"/> tokens (e.g. the distillation length).
     /// </summary>
-    public static DataFrame Table(IReadOnlyList<HeadMemory> heads, int horizon)
+    public static ResultTable Table(IReadOnlyList<HeadMemory> heads, int horizon)
     {
         var sorted = heads.Select(h => h.Memory.Order().ToArray()).ToList();
-        return new DataFrame(
-            new Int32DataFrameColumn("layer", heads.Select(h => h.Layer)),
-            new Int32DataFrameColumn("kv_head", heads.Select(h => h.Head)),
-            new Int32DataFrameColumn("dims", sorted.Select(m => m.Length)),
-            new DoubleDataFrameColumn("min_memory", sorted.Select(m => m[0])),
-            new DoubleDataFrameColumn("median_memory", sorted.Select(Median)),
-            new DoubleDataFrameColumn("max_memory", sorted.Select(m => m[^1])),
-            new DoubleDataFrameColumn($"pct_over_{horizon}", sorted.Select(m => 100.0 * m.Count(x => x > horizon) / m.Length)));
+        return new ResultTable(
+            TableColumn.Of("layer", heads.Select(h => h.Layer)),
+            TableColumn.Of("kv_head", heads.Select(h => h.Head)),
+            TableColumn.Of("dims", sorted.Select(m => m.Length)),
+            TableColumn.Of("min_memory", sorted.Select(m => m[0])),
+            TableColumn.Of("median_memory", sorted.Select(Median)),
+            TableColumn.Of("max_memory", sorted.Select(m => m[^1])),
+            TableColumn.Of($"pct_over_{horizon}", sorted.Select(m => 100.0 * m.Count(x => x > horizon) / m.Length)));
     }
 
     /// <summary>
     /// Per model (e.g. ablation variant) and layer: the gated dimensions, their median memory (tokens) and the share
     /// of them whose memory exceeds <paramref name="horizon"/> tokens.
     /// </summary>
-    public static DataFrame ByLayer(IReadOnlyList<(string Name, IReadOnlyList<HeadMemory> Heads)> models, int horizon)
+    public static ResultTable ByLayer(IReadOnlyList<(string Name, IReadOnlyList<HeadMemory> Heads)> models, int horizon)
     {
         var rows = models.SelectMany(m => m.Heads.GroupBy(h => h.Layer).OrderBy(g => g.Key)
             .Select(g => (m.Name, Layer: g.Key, Memory: g.SelectMany(h => h.Memory).Order().ToArray()))).ToList();
-        return new DataFrame(
-            new StringDataFrameColumn("model", rows.Select(r => r.Name)),
-            new Int32DataFrameColumn("layer", rows.Select(r => r.Layer)),
-            new Int32DataFrameColumn("dims", rows.Select(r => r.Memory.Length)),
-            new DoubleDataFrameColumn("median_memory", rows.Select(r => Median(r.Memory))),
-            new DoubleDataFrameColumn($"pct_over_{horizon}", rows.Select(r => 100.0 * r.Memory.Count(x => x > horizon) / r.Memory.Length)));
+        return new ResultTable(
+            TableColumn.Of("model", rows.Select(r => r.Name)),
+            TableColumn.Of("layer", rows.Select(r => r.Layer)),
+            TableColumn.Of("dims", rows.Select(r => r.Memory.Length)),
+            TableColumn.Of("median_memory", rows.Select(r => Median(r.Memory))),
+            TableColumn.Of($"pct_over_{horizon}", rows.Select(r => 100.0 * r.Memory.Count(x => x > horizon) / r.Memory.Length)));
     }
 
     static double Median(double[] sorted) =>
         sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-
-    /// <summary>
-    /// The spectrum as a plot: one line per layer and head, its dimensions' memories sorted, on a log axis, with a
-    /// dashed line at <paramref name="horizon"/> tokens (infinite memories, decays of exactly 1, are left out).
-    /// </summary>
-    public static Plot Spectrum(IReadOnlyList<HeadMemory> heads, int horizon, string title)
-    {
-        var plt = Charts.Lines(heads.Select(h => h.Memory.Where(double.IsFinite).Order().ToArray())
-                .Select((m, i) => ($"L{heads[i].Layer} h{heads[i].Head}", Enumerable.Range(0, m.Length).Select(x => (double)x).ToArray(), m)),
-            title, "feature dimension (sorted by memory)", "effective memory 1/(1 − a), tokens (log scale)", logY: true);
-        foreach (var s in plt.GetPlottables().OfType<ScottPlot.Plottables.Scatter>()) s.MarkerSize = 3;
-        var line = plt.Add.HorizontalLine(Math.Log10(horizon));
-        line.LinePattern = LinePattern.Dashed;
-        line.LegendText = string.Create(CultureInfo.InvariantCulture, $"{horizon} tokens");
-        return plt;
-    }
 }

@@ -1,11 +1,9 @@
 using Lawcat.Attention;
 using Lawcat.Conversion;
 using Lawcat.Evaluation;
+using Lawcat.IO;
 using Lawcat.Llama;
 using Lawcat.Tokenization;
-using Lawcat.Visualization;
-using Microsoft.Data.Analysis;
-using ScottPlot;
 using static TorchSharp.torch;
 
 namespace Lawcat.Diagnostics;
@@ -67,29 +65,23 @@ public static class NeedleAttention
         masses.GroupBy(m => (m.Layer, m.Head)).OrderByDescending(g => g.Average(m => m.Mass)).Take(count).Select(g => g.Key).ToList();
 
     /// <summary>Mean mass per model, head (of <paramref name="heads"/>) and needle-distance bin, with the number of samples.</summary>
-    public static DataFrame Table(IReadOnlyList<NeedleMass> masses, IReadOnlyList<(int Layer, int Head)> heads)
+    public static ResultTable Table(IReadOnlyList<NeedleMass> masses, IReadOnlyList<(int Layer, int Head)> heads)
     {
-        var cells = Cells(masses, heads).ToList();
-        return new DataFrame(
-            new StringDataFrameColumn("model", cells.Select(c => c.Model)),
-            new Int32DataFrameColumn("layer", cells.Select(c => c.Head.Layer)),
-            new Int32DataFrameColumn("head", cells.Select(c => c.Head.Head)),
-            new StringDataFrameColumn("distance", cells.Select(c => c.Bin.Label)),
-            new Int32DataFrameColumn("samples", cells.Select(c => c.Samples)),
-            new DoubleDataFrameColumn("needle_mass", cells.Select(c => c.Mean)));
+        var cells = MeanByDistance(masses, heads).ToList();
+        return new ResultTable(
+            TableColumn.Of("model", cells.Select(c => c.Model)),
+            TableColumn.Of("layer", cells.Select(c => c.Head.Layer)),
+            TableColumn.Of("head", cells.Select(c => c.Head.Head)),
+            TableColumn.Of("distance", cells.Select(c => c.Bin.Label)),
+            TableColumn.Of("samples", cells.Select(c => c.Samples)),
+            TableColumn.Of("needle_mass", cells.Select(c => c.Mean)));
     }
 
-    /// <summary>Mean mass against the needle's distance (bin's upper edge, log axis), one line per model and head of <paramref name="heads"/>.</summary>
-    public static Plot ByDistance(IReadOnlyList<NeedleMass> masses, IReadOnlyList<(int Layer, int Head)> heads, string title)
-    {
-        var series = Cells(masses, heads).GroupBy(c => (c.Model, c.Head))
-            .Select(g => ($"{g.Key.Model} L{g.Key.Head.Layer} h{g.Key.Head.Head}", g.Select(c => (double)c.Bin.High).ToArray(), g.Select(c => c.Mean).ToArray()));
-        var plt = Charts.Lines(series, title, "needle distance: tokens after the needle (bin's upper edge)", "attention mass on the answer's tokens", logX: true);
-        plt.Axes.SetLimitsY(-0.05, 1.05);
-        return plt;
-    }
-
-    static IEnumerable<(string Model, (int Layer, int Head) Head, DistanceBin Bin, int Samples, double Mean)> Cells(IReadOnlyList<NeedleMass> masses, IReadOnlyList<(int Layer, int Head)> heads)
+    /// <summary>
+    /// Mean mass per model, head (of <paramref name="heads"/>) and needle-distance bin (bins for the samples' lengths,
+    /// <see cref="DistanceBins"/>), nearest bin first, with the number of samples in each.
+    /// </summary>
+    public static IEnumerable<(string Model, (int Layer, int Head) Head, DistanceBin Bin, int Samples, double Mean)> MeanByDistance(IReadOnlyList<NeedleMass> masses, IReadOnlyList<(int Layer, int Head)> heads)
     {
         if (masses.Count == 0) yield break;
         var bins = DistanceBins.For(masses.Select(m => m.TargetLength), masses.Max(m => m.Distance));

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Lawcat.IO;
 using Lawcat.Statistics;
-using Microsoft.Data.Analysis;
 
 namespace Lawcat.Evaluation;
 
@@ -61,42 +61,42 @@ public static class AccuracyTable
     }
 
     /// <summary>
-    /// The rows as a DataFrame: task, the group column (the group's number with <paramref name="numericGroup"/>, else
+    /// The rows as a table: task, the group column (the group's number with <paramref name="numericGroup"/>, else
     /// its label and the number as <c>GROUP_low</c>), then per model its accuracy (%), the interval's bounds (%) and n,
     /// then per comparison its p-value, test and discordant counts.
     /// </summary>
-    public static DataFrame ToDataFrame(IReadOnlyList<AccuracyRow> rows, string groupColumn, bool numericGroup)
+    public static ResultTable ToTable(IReadOnlyList<AccuracyRow> rows, string groupColumn, bool numericGroup)
     {
         var models = rows.SelectMany(r => r.Models.Select(m => m.Model)).Distinct().ToList();
         var tests = rows.SelectMany(r => r.Tests.Select(t => (t.Model, t.Reference))).Distinct().ToList();
         Proportion? Cell(AccuracyRow r, string m) => r.Models.FirstOrDefault(x => x.Model == m).Accuracy;
         PairedTest? Test(AccuracyRow r, (string Model, string Reference) t) => r.Tests.FirstOrDefault(x => x.Model == t.Model && x.Reference == t.Reference);
-        var columns = new List<DataFrameColumn>
+        var columns = new List<TableColumn>
         {
-            new StringDataFrameColumn("task", rows.Select(r => r.Task)),
+            TableColumn.Of("task", rows.Select(r => r.Task)),
         };
-        if (numericGroup) columns.Add(new Int32DataFrameColumn(groupColumn, rows.Select(r => r.Order)));
+        if (numericGroup) columns.Add(TableColumn.Of(groupColumn, rows.Select(r => r.Order)));
         else
         {
-            columns.Add(new StringDataFrameColumn(groupColumn, rows.Select(r => r.Group)));
-            columns.Add(new Int32DataFrameColumn($"{groupColumn}_low", rows.Select(r => r.Order)));
+            columns.Add(TableColumn.Of(groupColumn, rows.Select(r => r.Group)));
+            columns.Add(TableColumn.Of($"{groupColumn}_low", rows.Select(r => r.Order)));
         }
         foreach (var m in models)
         {
-            columns.Add(new DoubleDataFrameColumn(m, rows.Select(r => Cell(r, m)?.Rate * 100)));
-            columns.Add(new DoubleDataFrameColumn($"{m}_low", rows.Select(r => Cell(r, m)?.Wilson95.Low * 100)));
-            columns.Add(new DoubleDataFrameColumn($"{m}_high", rows.Select(r => Cell(r, m)?.Wilson95.High * 100)));
-            columns.Add(new Int32DataFrameColumn($"{m}_n", rows.Select(r => Cell(r, m)?.Trials)));
+            columns.Add(TableColumn.Of(m, rows.Select(r => Cell(r, m)?.Rate * 100)));
+            columns.Add(TableColumn.Of($"{m}_low", rows.Select(r => Cell(r, m)?.Wilson95.Low * 100)));
+            columns.Add(TableColumn.Of($"{m}_high", rows.Select(r => Cell(r, m)?.Wilson95.High * 100)));
+            columns.Add(TableColumn.Of($"{m}_n", rows.Select(r => Cell(r, m)?.Trials)));
         }
         foreach (var t in tests)
         {
             var name = $"{t.Model}_vs_{t.Reference}";
-            columns.Add(new DoubleDataFrameColumn($"p_{name}", rows.Select(r => Test(r, t)?.Test.PValue)));
-            columns.Add(new StringDataFrameColumn($"test_{name}", rows.Select(r => Test(r, t)?.Test.MethodName)));
-            columns.Add(new Int32DataFrameColumn($"only_{t.Model}_{name}", rows.Select(r => Test(r, t)?.Test.OnlyFirst)));
-            columns.Add(new Int32DataFrameColumn($"only_{t.Reference}_{name}", rows.Select(r => Test(r, t)?.Test.OnlySecond)));
+            columns.Add(TableColumn.Of($"p_{name}", rows.Select(r => Test(r, t)?.Test.PValue)));
+            columns.Add(TableColumn.Of($"test_{name}", rows.Select(r => Test(r, t)?.Test.MethodName)));
+            columns.Add(TableColumn.Of($"only_{t.Model}_{name}", rows.Select(r => Test(r, t)?.Test.OnlyFirst)));
+            columns.Add(TableColumn.Of($"only_{t.Reference}_{name}", rows.Select(r => Test(r, t)?.Test.OnlySecond)));
         }
-        return new DataFrame(columns);
+        return new ResultTable(columns);
     }
 
     /// <summary>

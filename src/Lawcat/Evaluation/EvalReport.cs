@@ -1,12 +1,11 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Data.Analysis;
+using Lawcat.IO;
 
 namespace Lawcat.Evaluation;
 
 /// <summary>
-/// Evaluation results as a DataFrame, saved as CSV and JSON, and summarized by prompt length and by needle distance
+/// Evaluation results as tables, saved as CSV and JSON, and summarized by prompt length and by needle distance
 /// with sample counts, Wilson 95% intervals and paired tests against the reference model (<see cref="AccuracyTable"/>).
 /// </summary>
 public static class EvalReport
@@ -14,29 +13,29 @@ public static class EvalReport
     static readonly JsonSerializerOptions ResultsJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 
     /// <summary>One row per sample.</summary>
-    public static DataFrame ToDataFrame(IReadOnlyList<EvalResult> results) => new(
-        new StringDataFrameColumn("model", results.Select(r => r.Model)),
-        new StringDataFrameColumn("task", results.Select(r => r.Task)),
-        new Int32DataFrameColumn("target_length", results.Select(r => r.TargetLength)),
-        new Int32DataFrameColumn("actual_length", results.Select(r => r.ActualLength)),
-        new DoubleDataFrameColumn("depth", results.Select(r => r.Depth)),
-        new Int32DataFrameColumn("needle_distance", results.Select(r => r.NeedleDistance)),
-        new Int32DataFrameColumn("index", results.Select(r => r.Index)),
-        new DoubleDataFrameColumn("score", results.Select(r => r.Score)),
-        new StringDataFrameColumn("output", results.Select(r => r.Output)),
-        new StringDataFrameColumn("answer", results.Select(r => r.Answer)),
-        new DoubleDataFrameColumn("seconds", results.Select(r => r.Seconds)));
+    public static ResultTable Samples(IReadOnlyList<EvalResult> results) => new(
+        TableColumn.Of("model", results.Select(r => r.Model)),
+        TableColumn.Of("task", results.Select(r => r.Task)),
+        TableColumn.Of("target_length", results.Select(r => r.TargetLength)),
+        TableColumn.Of("actual_length", results.Select(r => r.ActualLength)),
+        TableColumn.Of("depth", results.Select(r => r.Depth)),
+        TableColumn.Of("needle_distance", results.Select(r => r.NeedleDistance)),
+        TableColumn.Of("index", results.Select(r => r.Index)),
+        TableColumn.Of("score", results.Select(r => r.Score)),
+        TableColumn.Of("output", results.Select(r => r.Output)),
+        TableColumn.Of("answer", results.Select(r => r.Answer)),
+        TableColumn.Of("seconds", results.Select(r => r.Seconds)));
 
     /// <summary>
     /// Accuracy per task and length: per model the accuracy (%), its Wilson 95% interval (%) and n, and each model's
     /// McNemar test against the teacher (or the first model).
     /// </summary>
-    public static DataFrame Summary(IReadOnlyList<EvalResult> results) =>
-        AccuracyTable.ToDataFrame(AccuracyTable.ByLength(results), "length", numericGroup: true);
+    public static ResultTable Summary(IReadOnlyList<EvalResult> results) =>
+        AccuracyTable.ToTable(AccuracyTable.ByLength(results), "length", numericGroup: true);
 
     /// <summary>The same by needle-distance bin (<see cref="DistanceBins"/>), over the samples that have a needle.</summary>
-    public static DataFrame DistanceSummary(IReadOnlyList<EvalResult> results) =>
-        AccuracyTable.ToDataFrame(AccuracyTable.ByDistance(results), "distance", numericGroup: false);
+    public static ResultTable DistanceSummary(IReadOnlyList<EvalResult> results) =>
+        AccuracyTable.ToTable(AccuracyTable.ByDistance(results), "distance", numericGroup: false);
 
     /// <summary>
     /// Writes <c>PREFIX.csv</c> and <c>PREFIX.json</c> (per sample), <c>PREFIX-summary.csv</c> (by length),
@@ -46,12 +45,12 @@ public static class EvalReport
     public static void Save(IReadOnlyList<EvalResult> results, string prefix)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(prefix))!);
-        WriteCsv(ToDataFrame(results), prefix + ".csv");
+        Samples(results).WriteCsv(prefix + ".csv");
         var byLength = AccuracyTable.ByLength(results);
         var byDistance = AccuracyTable.ByDistance(results);
-        WriteCsv(AccuracyTable.ToDataFrame(byLength, "length", numericGroup: true), prefix + "-summary.csv");
-        if (byDistance.Count > 0) WriteCsv(AccuracyTable.ToDataFrame(byDistance, "distance", numericGroup: false), prefix + "-distance.csv");
-        WriteText(prefix + ".json", JsonSerializer.SerializeToNode(results, ResultsJson)!.ToJsonString(ResultsJson));
+        AccuracyTable.ToTable(byLength, "length", numericGroup: true).WriteCsv(prefix + "-summary.csv");
+        if (byDistance.Count > 0) AccuracyTable.ToTable(byDistance, "distance", numericGroup: false).WriteCsv(prefix + "-distance.csv");
+        TextFiles.WriteWhole(prefix + ".json", JsonSerializer.SerializeToNode(results, ResultsJson)!.ToJsonString(ResultsJson));
         var summary = new JsonObject
         {
             ["reference"] = AccuracyTable.Reference(results),
@@ -59,7 +58,7 @@ public static class EvalReport
             ["by_length"] = AccuracyTable.ToJson(byLength, "length"),
             ["by_distance"] = AccuracyTable.ToJson(byDistance, "distance"),
         };
-        WriteText(prefix + "-summary.json", summary.ToJsonString(ResultsJson));
+        TextFiles.WriteWhole(prefix + "-summary.json", summary.ToJsonString(ResultsJson));
     }
 
     /// <summary>The per-sample results of a <c>PREFIX.json</c> file written by <see cref="Save"/>.</summary>
@@ -69,34 +68,6 @@ public static class EvalReport
         try { return JsonSerializer.Deserialize<List<EvalResult>>(File.ReadAllText(path), ResultsJson) ?? throw new JsonException("empty"); }
         catch (JsonException e) { throw new LawcatException($"{path}: not an evaluation results file (a JSON array of samples): {e.Message.Split(" Path:")[0]}"); }
     }
-
-    /// <summary>CSV with invariant number formatting and quoted text, written to a temporary file and then renamed.</summary>
-    public static void WriteCsv(DataFrame df, string path)
-    {
-        var lines = new List<string> { string.Join(",", df.Columns.Select(c => Quote(c.Name))) };
-        for (long i = 0; i < df.Rows.Count; i++)
-            lines.Add(string.Join(",", df.Columns.Select(c => Cell(c[i]))));
-        WriteText(path, string.Join("\n", lines) + "\n");
-    }
-
-    /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> through a temporary file, so the file is either old or whole.</summary>
-    public static void WriteText(string path, string text)
-    {
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, text);
-        File.Move(temporary, path, overwrite: true);
-    }
-
-    static string Cell(object? v) => v switch
-    {
-        null => "",
-        double d => d.ToString("G6", CultureInfo.InvariantCulture),
-        float f => f.ToString("G6", CultureInfo.InvariantCulture),
-        string s => Quote(s),
-        _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
-    };
-
-    static string Quote(string s) => "\"" + s.Replace("\"", "\"\"") + "\"";
 
     /// <summary>The summary by length as text rows (header first): each model's accuracy [interval] in %, n, p-values.</summary>
     public static List<string[]> SummaryRows(IReadOnlyList<EvalResult> results) => AccuracyTable.ToText(AccuracyTable.ByLength(results), "length");

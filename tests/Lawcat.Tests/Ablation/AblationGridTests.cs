@@ -3,6 +3,7 @@ using Lawcat.Ablation;
 using Lawcat.Distillation;
 using Lawcat.Tokenization;
 using Lawcat.Training;
+using Lawcat.Visualization;
 using static TorchSharp.torch;
 
 namespace Lawcat.Tests.Ablation;
@@ -125,8 +126,8 @@ public class AblationGridTests
             Assert.Equal(whole.Variants[i].Stage1HeldOutLoss, resumed.Variants[i].Stage1HeldOutLoss);
             Assert.Equal(whole.Variants[i].Passkey.Select(r => (r.Model, r.Index, r.TargetLength, r.Output)), resumed.Variants[i].Passkey.Select(r => (r.Model, r.Index, r.TargetLength, r.Output)));
         }
-        AblationReport.Save(whole);
-        AblationReport.Save(resumed);
+        AblationFigures.Save(whole);
+        AblationFigures.Save(resumed);
         Assert.Equal(File.ReadAllText(Path.Combine(whole.Folder, "ablation.csv")), File.ReadAllText(Path.Combine(resumed.Folder, "ablation.csv")));
 
         // The table: the teacher once, then both variants, the scalar gate tested against the default.

@@ -4,7 +4,7 @@ using Lawcat.Diagnostics;
 using Lawcat.Distillation;
 using Lawcat.Evaluation;
 using Lawcat.Llama;
-using Lawcat.Notebooks;
+using Lawcat.Visualization;
 using Lawcat.Tokenization;
 using static TorchSharp.torch;
 
@@ -122,7 +122,7 @@ public class DiagnosticsTests
         var best = NeedleAttention.RetrievalHeads(masses, 1).Single();
         double mean = masses.Where(m => (m.Layer, m.Head) == best).Average(m => m.Mass);
         Assert.True(mean > 0.5, $"the best retrieval head L{best.Layer} h{best.Head} puts {mean:P0} on the digits");
-        var table = NeedleAttention.Table(masses, new[] { best });
+        var table = Tables.ToDataFrame(NeedleAttention.Table(masses, new[] { best }));
         Assert.Equal(2, ((Microsoft.Data.Analysis.Int32DataFrameColumn)table["samples"]).Sum(n => n ?? 0));
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Lawcat.Ablation;
+using Lawcat.Distillation;
 using Lawcat.Interactive;
 using Lawcat.Notebooks;
 using Lawcat.Training;
@@ -52,9 +53,22 @@ public class NotebookTests
             }
     }
 
+    /// <summary>The code of every notebook's setup cell: the NuGet packages (a loaded file cannot reference them), then the shared setup.</summary>
+    static readonly string[] SetupCellCode =
+    [
+        "#r \"nuget: TorchSharp, 0.107.0\"",
+        "#r \"nuget: libtorch-cpu-linux-x64, 2.10.0\"",
+        "#r \"nuget: ScottPlot, 5.1.59\"",
+        "#r \"nuget: Microsoft.Data.Analysis, 0.23.1\"",
+        "#r \"nuget: YamlDotNet, 18.1.0\"",
+        "#load \"setup.csx\"",
+    ];
+
     /// <summary>
     /// The setup cell and the note above it, which tells Windows and CUDA users which libtorch line to write there
-    /// (a #r line cannot depend on the OS), are the same in every notebook, so a fix to one reaches all.
+    /// (a #r line cannot depend on the OS), are the same in every notebook, so a fix to one reaches all. The cell holds
+    /// only the package lines and <c>#load "setup.csx"</c> (besides comments); the rest of the setup, the workbench's
+    /// assemblies, the namespaces and the device, is in that one file.
     /// </summary>
     [Fact]
     public void SetupCellAndItsNoteAreTheSameInEveryNotebook()
@@ -78,6 +92,14 @@ public class NotebookTests
             Assert.True(cells.Setup == setup, $"{name}: its setup cell differs from {all[0].Name}'s");
             Assert.True(cells.Note == note, $"{name}: the note above its setup cell differs from {all[0].Name}'s");
         }
+        Assert.Equal(SetupCellCode, setup.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("//", StringComparison.Ordinal)));
+
+        var shared = File.ReadAllLines(Path.Combine(Folder, "setup.csx")).Select(l => l.Trim()).ToList();
+        Assert.Contains("#r \"../src/Lawcat/bin/Release/net10.0/Lawcat.dll\"", shared);
+        Assert.Contains("#r \"../src/Lawcat.Presentation/bin/Release/net10.0/Lawcat.Presentation.dll\"", shared);
+        foreach (var ns in new[] { "Lawcat", "Lawcat.Evaluation", "Lawcat.Notebooks", "Lawcat.Visualization", "static TorchSharp.torch" })
+            Assert.Contains($"global using {ns};", shared);
+        Assert.Contains(shared, l => l.StartsWith("var device = ", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,8 +1,7 @@
 using System.Text.Json.Nodes;
-using Lawcat.Distillation;
 using Lawcat.Training;
 
-namespace Lawcat.Notebooks;
+namespace Lawcat.Distillation;
 
 /// <summary>
 /// The <c>lawcat distill</c> command line that runs the same options as a <see cref="DistillOptions"/> record built in

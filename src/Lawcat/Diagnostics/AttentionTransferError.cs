@@ -1,14 +1,12 @@
 using Lawcat.Attention;
 using Lawcat.Conversion;
 using Lawcat.Data;
+using Lawcat.IO;
 using Lawcat.Llama;
 using Lawcat.Tokenization;
-using Lawcat.Visualization;
-using Microsoft.Data.Analysis;
-using ScottPlot;
 using static TorchSharp.torch;
 
-namespace Lawcat.Notebooks;
+namespace Lawcat.Diagnostics;
 
 /// <summary>One LAWCAT layer's distance from its teacher on held-out text.</summary>
 /// <param name="Layer">Layer index.</param>
@@ -57,20 +55,15 @@ public static class AttentionTransferError
     }
 
     /// <summary>One row per layer: each model's MSE and relative error (%).</summary>
-    public static DataFrame Table(IReadOnlyList<(string Name, IReadOnlyList<LayerTransferError> Errors)> models)
+    public static ResultTable Table(IReadOnlyList<(string Name, IReadOnlyList<LayerTransferError> Errors)> models)
     {
         var layers = models.SelectMany(m => m.Errors.Select(e => e.Layer)).Distinct().Order().ToList();
-        var columns = new List<DataFrameColumn> { new Int32DataFrameColumn("layer", layers) };
+        var columns = new List<TableColumn> { TableColumn.Of("layer", layers) };
         foreach (var (name, errors) in models)
         {
-            columns.Add(new DoubleDataFrameColumn($"{name}: mse", layers.Select(l => errors.FirstOrDefault(e => e.Layer == l)?.Mse)));
-            columns.Add(new DoubleDataFrameColumn($"{name}: relative %", layers.Select(l => errors.FirstOrDefault(e => e.Layer == l)?.RelativeError * 100)));
+            columns.Add(TableColumn.Of($"{name}: mse", layers.Select(l => errors.FirstOrDefault(e => e.Layer == l)?.Mse)));
+            columns.Add(TableColumn.Of($"{name}: relative %", layers.Select(l => errors.FirstOrDefault(e => e.Layer == l)?.RelativeError * 100)));
         }
-        return new DataFrame(columns);
+        return new ResultTable(columns);
     }
-
-    /// <summary>Relative error per layer, one line per model (log scale).</summary>
-    public static Plot RelativeByLayer(IReadOnlyList<(string Name, IReadOnlyList<LayerTransferError> Errors)> models) =>
-        Charts.Lines(models.Select(m => (m.Name, m.Errors.Select(e => (double)e.Layer).ToArray(), m.Errors.Select(e => e.RelativeError).ToArray())),
-            "attention-transfer relative error per layer (held-out text)", "layer", "Σ(student − teacher)² / Σ teacher² (log scale)", logY: true);
 }

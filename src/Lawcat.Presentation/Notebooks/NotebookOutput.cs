@@ -1,3 +1,4 @@
+using Lawcat.IO;
 using Lawcat.Visualization;
 using Microsoft.Data.Analysis;
 using ScottPlot;
@@ -46,11 +47,14 @@ public sealed class NotebookOutput
     }
 
     /// <summary>Writes <c>FILE.csv</c> and displays the table as HTML with numbers to <paramref name="digits"/> significant digits; returns the CSV's path.</summary>
-    public string Show(DataFrame table, string file, int digits = 4)
+    public string Show(ResultTable table, string file, int digits = 4)
     {
         var path = Path.Combine(Folder, file + ".csv");
-        Lawcat.Evaluation.EvalReport.WriteCsv(table, path);
+        table.WriteCsv(path);
         _showHtml(Tables.Html(table, digits));
         return path;
     }
+
+    /// <summary>Writes <c>FILE.csv</c> and displays the DataFrame as HTML (see <see cref="Show(ResultTable, string, int)"/>); returns the CSV's path.</summary>
+    public string Show(DataFrame table, string file, int digits = 4) => Show(Tables.ToResultTable(table), file, digits);
 }

@@ -1,10 +1,9 @@
-using Lawcat.Llama;
 using Lawcat.Tokenization;
 using static TorchSharp.torch;
 
-namespace Lawcat.Notebooks;
+namespace Lawcat.Llama;
 
-/// <summary>Text in, text out: the few lines between a prompt string and a model that notebooks would otherwise repeat.</summary>
+/// <summary>Text in, text out: greedy generation from a prompt string, the one routine of <c>lawcat generate</c> and the notebooks.</summary>
 public static class TextGeneration
 {
     /// <summary>Token ids [1, T] of <paramref name="text"/> (with the tokenizer's BOS) on the model's device.</summary>
@@ -21,8 +20,18 @@ public static class TextGeneration
     public static string Complete(LlamaModel model, ITokenizer tokenizer, string prompt, int maxNewTokens = 48)
     {
         using var scope = NewDisposeScope();
+        return Continue(model, tokenizer, Encode(tokenizer, prompt, model.Device), maxNewTokens);
+    }
+
+    /// <summary>
+    /// Greedy continuation of token ids [1, T] on the model's device (<see cref="Encode"/>), up to
+    /// <paramref name="maxNewTokens"/> tokens, stopping at the tokenizer's end-of-sequence; the new tokens, decoded.
+    /// </summary>
+    public static string Continue(LlamaModel model, ITokenizer tokenizer, Tensor ids, int maxNewTokens)
+    {
+        using var scope = NewDisposeScope();
         var stops = tokenizer.EosTokenId is int eos ? new[] { eos } : Array.Empty<int>();
-        var output = model.Generate(Encode(tokenizer, prompt, model.Device), null, maxNewTokens, stops);
+        var output = model.Generate(ids, null, maxNewTokens, stops);
         return tokenizer.Decode(output[0].data<long>().Select(x => (int)x).TakeWhile(t => !stops.Contains(t)), skipSpecialTokens: true);
     }
 }

@@ -1,14 +1,14 @@
 using TorchSharp;
-using Microsoft.Data.Analysis;
-using ScottPlot;
+using Lawcat.IO;
 using static TorchSharp.torch;
 
-namespace Lawcat.Visualization;
+namespace Lawcat.Diagnostics;
 
 /// <summary>
 /// How local an attention map is, per head: the mean distance from a query to the keys it weights, and the share of
 /// its weight on the last few tokens. These summarize what the causal conv does to the linear path (a short window
-/// of neighbours, mixed into each query and key) in numbers that fit a line plot over layers.
+/// of neighbours, mixed into each query and key) in numbers that fit a line plot over layers (drawn by
+/// <c>Lawcat.Visualization.DiagnosticFigures</c> in the presentation assembly).
 /// </summary>
 public static class AttentionLocality
 {
@@ -40,24 +40,16 @@ public static class AttentionLocality
     }
 
     /// <summary>
-    /// One locality measure per layer (the mean over heads of <paramref name="measure"/>), one line per model; each
-    /// model is its maps [H, T, T] by layer.
-    /// </summary>
-    public static Plot ByLayer(IReadOnlyList<(string Name, IReadOnlyList<Tensor> Layers)> models, Func<Tensor, double[]> measure, string title, string yLabel) =>
-        Charts.Lines(models.Select(m => (m.Name, Enumerable.Range(0, m.Layers.Count).Select(l => (double)l).ToArray(), m.Layers.Select(w => measure(w).Average()).ToArray())),
-            title, "layer", yLabel);
-
-    /// <summary>
     /// Per layer and model: mean attention distance and local mass (% of the weight on the last
     /// <paramref name="window"/> tokens), averaged over heads.
     /// </summary>
-    public static DataFrame Table(IReadOnlyList<(string Name, IReadOnlyList<Tensor> Layers)> models, int window)
+    public static ResultTable Table(IReadOnlyList<(string Name, IReadOnlyList<Tensor> Layers)> models, int window)
     {
-        var columns = new List<DataFrameColumn> { new Int32DataFrameColumn("layer", Enumerable.Range(0, models.Max(m => m.Layers.Count))) };
+        var columns = new List<TableColumn> { TableColumn.Of("layer", Enumerable.Range(0, models.Max(m => m.Layers.Count))) };
         foreach (var (name, layers) in models)
-            columns.Add(new DoubleDataFrameColumn($"{name}: distance", layers.Select(w => MeanDistance(w).Average())));
+            columns.Add(TableColumn.Of($"{name}: distance", layers.Select(w => MeanDistance(w).Average())));
         foreach (var (name, layers) in models)
-            columns.Add(new DoubleDataFrameColumn($"{name}: last {window} %", layers.Select(w => LocalMass(w, window).Average() * 100)));
-        return new DataFrame(columns);
+            columns.Add(TableColumn.Of($"{name}: last {window} %", layers.Select(w => LocalMass(w, window).Average() * 100)));
+        return new ResultTable(columns);
     }
 }

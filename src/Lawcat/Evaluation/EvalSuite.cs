@@ -1,9 +1,8 @@
-using Lawcat.Evaluation;
 using Lawcat.Llama;
 using Lawcat.Tokenization;
 using static TorchSharp.torch;
 
-namespace Lawcat.Notebooks;
+namespace Lawcat.Evaluation;
 
 /// <summary>Several evaluation plans on several models (e.g. teacher and student), one sample at a time, greedy.</summary>
 public static class EvalSuite
