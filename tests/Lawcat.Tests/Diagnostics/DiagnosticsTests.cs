@@ -73,8 +73,8 @@ public class DiagnosticsTests
                 Assert.True(Math.Abs(h.Memory[d] - expected) < 1e-4 * expected, $"L{h.Layer} h{h.Head} dim {d}: memory {h.Memory[d]}, expected {expected}");
             }
         var table = GateMemory.Table(heads, horizon: 1000);
-        Assert.Equal(0.0, (double)table["pct_over_1000"][0]);     // layer 0: memories 2..172
-        Assert.Equal(100.0, (double)table["pct_over_1000"][2]);   // layer 1: memories 1002..1172
+        Assert.Equal(0.0, (double)table["pct_over_1000"][0]!);     // layer 0: memories 2..172
+        Assert.Equal(100.0, (double)table["pct_over_1000"][2]!);   // layer 1: memories 1002..1172
     }
 
     static IEnumerable<LawcatOptions> Variants() => new[]

@@ -83,10 +83,10 @@ public class AccuracyTableTests
         Assert.Equal(new[] { "passkey", "1024", "100.0 [83.9, 100.0]", "25.0 [11.2, 46.9]", "20", "6.1e-05 (exact, 0/15)" }, text[2]);
 
         var df = AccuracyTable.ToTable(rows, "length", numericGroup: true);
-        Assert.Equal(1024, (int)df["length"][1]);
-        Assert.Equal(WilsonInterval.Of(5, 20).Low * 100, (double)df["student_low"][1], 1e-9);
-        Assert.Equal(20, (int)df["student_n"][1]);
-        Assert.Equal("exact", (string)df["test_student_vs_teacher"][1]);
+        Assert.Equal(1024, (int)df["length"][1]!);
+        Assert.Equal(WilsonInterval.Of(5, 20).Low * 100, (double)df["student_low"][1]!, 1e-9);
+        Assert.Equal(20, (int)df["student_n"][1]!);
+        Assert.Equal("exact", (string)df["test_student_vs_teacher"][1]!);
 
         var byDistance = AccuracyTable.ByDistance(results);
         Assert.Equal(new[] { "0–255", "256–511", "512–1023" }, byDistance.Select(r => r.Group));
