@@ -73,7 +73,7 @@ public sealed class StageTrainer
         {
             if (cancel.IsCancellationRequested)
             {
-                SaveCheckpoint("last", State(step));
+                Save("last", step);
                 return new StageResult(step, lastLoss, Schedule.BestEvalLoss, true);
             }
             var stepClock = Stopwatch.StartNew();
@@ -93,16 +93,33 @@ public sealed class StageTrainer
             {
                 var eval = Evaluate();
                 lastEval = eval.Loss;
-                if (EvaluationIsBest(eval, step + 1)) SaveCheckpoint("best", State(step + 1));
+                if (EvaluationIsBest(eval, step + 1)) Save("best", step + 1);
                 _stoppedEarly = !last && Options.EarlyStopPatience > 0 && _staleEvals >= Options.EarlyStopPatience;
             }
-            if ((step + 1) % CheckpointEvery == 0 || last || _stoppedEarly) SaveCheckpoint("last", State(step + 1));
+            if ((step + 1) % CheckpointEvery == 0 || last || _stoppedEarly) Save("last", step + 1);
             var done = step + 1 - startStep;
             var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / done * (Options.Steps - step - 1));
             Progress?.Report(new TrainingProgress(Name, step + 1, Options.Steps, loss, lastEval, tps, clock.Elapsed, eta));
             if (_stoppedEarly) return new StageResult(step + 1, lastLoss, Schedule.BestEvalLoss, false, true);
         }
         return new StageResult(Options.Steps, lastLoss, Schedule.BestEvalLoss, false);
+    }
+
+    /// <summary>
+    /// Saves the <paramref name="kind"/> checkpoint after <paramref name="step"/> updates, unless an update made a trained
+    /// parameter non-finite (a finite loss and gradient can still step to infinity): then the stage stops as diverged and
+    /// the checkpoints already written stay the last good ones.
+    /// </summary>
+    void Save(string kind, long step)
+    {
+        foreach (var (name, p) in Optimizer.Parameters)
+        {
+            using var scope = NewDisposeScope();
+            if (!p.isfinite().all().item<bool>())
+                throw new TrainingDivergedException($"{Name}: update {step}: parameter {name} is no longer finite; training stopped. " +
+                    "The last good checkpoint is kept; try a lower learning rate or gradient clipping (max_grad_norm).");
+        }
+        SaveCheckpoint(kind, State(step));
     }
 
     /// <summary>Reports the evaluation to the schedule and the metrics; true when it makes a new best checkpoint.</summary>

@@ -83,4 +83,15 @@ public class StageTrainerTests
         // The held-out loss still drives the schedule: its best is update 6's.
         Assert.Equal(2.0, last.BestEvalLoss);
     }
+
+    [Fact]
+    public void AnUpdateThatMakesAParameterNonFiniteIsNotSavedAsACheckpoint()
+    {
+        // The loss and gradient of update 1 are finite, and so is the (scripted) evaluation after it; the step itself (a
+        // rate beyond fp32's range) is not.
+        var (trainer, saved) = Trainer(Plateau(0) with { Steps = 1, LearningRate = double.MaxValue }, new[] { new EvalScore(4) });
+        var e = Assert.Throws<TrainingDivergedException>(() => trainer.Run(0, CancellationToken.None));
+        Assert.Contains("update 1: parameter p is no longer finite", e.Message);
+        Assert.Empty(saved);
+    }
 }
