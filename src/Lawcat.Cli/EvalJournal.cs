@@ -13,7 +13,7 @@ namespace Lawcat.Cli;
 /// An interrupted or failing evaluation keeps what it computed; the same command run again onto the folder skips the
 /// samples already there, and other options onto it are refused (their results would be mixed).
 /// </summary>
-sealed class EvalJournal : IDisposable
+sealed class EvalJournal : IEvalRecord, IDisposable
 {
     static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
     readonly Dictionary<string, EvalResult> _recorded;
@@ -92,10 +92,10 @@ sealed class EvalJournal : IDisposable
         return options;
     }
 
-    /// <summary>The recorded result of the sample <paramref name="key"/> names, if any.</summary>
+    /// <inheritdoc/>
     public bool TryGet(string key, out EvalResult result) => _recorded.TryGetValue(key, out result!);
 
-    /// <summary>Appends one sample's result (flushed before this returns).</summary>
+    /// <summary>Records one sample's result, appended to the file and flushed before this returns.</summary>
     public void Add(string key, EvalResult result)
     {
         _recorded[key] = result;

@@ -64,9 +64,9 @@ abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings :
         var tokenizer = BpeTokenizer.FromModelFolder(folder);
         var chat = s.ChatTemplate ? ChatTemplate.FromModelFolder(folder, s.SystemPrompt) : null;
         var depths = s.Depths == 0 ? new double?[] { null } : DepthGrid.Even(s.Depths).Select(d => (double?)d).ToArray();
-        var models = new List<(string Name, Func<LlamaModel> Load)>();
-        if (s.Student is null || !s.NoTeacher) models.Add(("teacher", () => StudentFolder.Load(folder, dtype, device)));
-        if (s.Student is not null) models.Add(("student", () => StudentModel.Load(s.Student, folder, dtype, device)));
+        var models = new List<EvalModel>();
+        if (s.Student is null || !s.NoTeacher) models.Add(EvalModel.Lazy("teacher", () => StudentFolder.Load(folder, dtype, device)));
+        if (s.Student is not null) models.Add(EvalModel.Lazy("student", () => StudentModel.Load(s.Student, folder, dtype, device)));
         var plans = Generators(s).Select(g => new EvalPlan(g.Generator, Array.Empty<int>(), depths, s.Samples, g.MaxNewTokens, chat)).ToList();
         var lengths = Lengths(s, folder, tokenizer, plans);
         plans = plans.Select(p => p with { Lengths = lengths }).ToList();
@@ -82,14 +82,13 @@ abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings :
             Console.WriteLine($"continuing the evaluation in {RunOutputs.Shown(outDir)}: {journal.Resumed} samples already done ({RunOutputs.Shown(journal.Path)}).");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel, Cli.CtrlC());
         var phases = models.Select(m => JobPhase.Evaluation($"{TaskName} {m.Name}", plans.SelectMany(PromptLengths))).ToList();
-        var results = new List<EvalResult>();
+        List<EvalResult> results;
         TimeSpan took;
         using (var view = ProgressView.Start(phases))
         {
             try
             {
-                foreach (var (name, load) in models)
-                    results.AddRange(RunModel(name, load, plans, tokenizer, journal, () => view.Sample($"{TaskName} {name}"), stop.Token));
+                results = EvalSuite.Run(models, tokenizer, plans, r => view.Sample($"{TaskName} {r.Model}"), journal, cancel: stop.Token);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -111,45 +110,6 @@ abstract class EvalCommandBase<TSettings> : Command<TSettings> where TSettings :
             (journal.Path, "one line per sample as it ran; the same command continues from it"),
         });
         return 0;
-    }
-
-    /// <summary>
-    /// One model's results on every plan, in plan order: those already in <paramref name="journal"/> as recorded, the
-    /// others run and recorded one by one. The model loads only when a sample needs it.
-    /// </summary>
-    static List<EvalResult> RunModel(string name, Func<LlamaModel> load, IReadOnlyList<EvalPlan> plans, ITokenizer tokenizer, EvalJournal journal,
-        Action onSample, CancellationToken cancel)
-    {
-        var results = new List<EvalResult>();
-        LlamaModel? model = null;
-        using var grad = no_grad();
-        try
-        {
-            for (int p = 0; p < plans.Count; p++)
-            {
-                var plan = plans[p];
-                var stops = EvalRunner.Stops(tokenizer, plan.Chat);
-                foreach (var length in plan.Lengths)
-                    for (int d = 0; d < plan.Depths.Count; d++)
-                        for (int i = 0; i < plan.Samples; i++)
-                        {
-                            cancel.ThrowIfCancellationRequested();
-                            // The plan and depth slot, not the depth drawn, identify a sample: a null depth is drawn per sample.
-                            var key = $"{name}/{p}/{length}/{d}/{i}";
-                            if (!journal.TryGet(key, out var r))
-                            {
-                                model ??= load();
-                                var sample = plan.Generator.Generate(tokenizer, length, plan.Depths[d], i);
-                                r = EvalRunner.RunOne(model, name, tokenizer, sample, plan.MaxNewTokens, stops, plan.Chat);
-                                journal.Add(key, r);
-                            }
-                            results.Add(r);
-                            onSample();
-                        }
-            }
-        }
-        finally { model?.Dispose(); }
-        return results;
     }
 
     /// <summary>The prompt length of every sample of <paramref name="plan"/>, in the order they run.</summary>

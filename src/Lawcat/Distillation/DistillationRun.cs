@@ -135,21 +135,15 @@ public sealed class DistillationRun
         var pe = _o.PasskeyEval!;
         var lengths = pe.LengthMultiples.Select(m => m * _o.Data.SequenceLength).ToArray();
         var plan = new EvalPlan(new PasskeyGenerator(pe.Seed), lengths, new double?[] { null }, pe.Samples, PasskeyGenerator.AnswerTokens);
-        var results = new List<EvalResult>();
+        var models = new List<EvalModel>();
+        if (pe.Teacher) models.Add(EvalModel.Lazy("teacher", () => StudentFolder.Load(teacherFolder, dtype, device)));
+        models.Add(EvalModel.Loaded("student", student));
         using (no_grad())
         {
             LawcatConversion.SetMode(student, LawcatMode.Student);
             student.eval();
-            if (pe.Teacher)
-            {
-                _log("passkey: teacher");
-                var teacher = StudentFolder.Load(teacherFolder, dtype, device);
-                results.AddRange(EvalRunner.Run(teacher, "teacher", tokenizer, plan, onSample, cancel));
-                teacher.Dispose();
-            }
-            _log("passkey: student");
-            results.AddRange(EvalRunner.Run(student, "student", tokenizer, plan, onSample, cancel));
         }
-        return results;
+        _log(pe.Teacher ? "passkey: teacher, then student" : "passkey: student");
+        return EvalSuite.Run(models, tokenizer, new[] { plan }, onSample, log: _log, cancel: cancel);
     }
 }

@@ -46,7 +46,7 @@ public sealed class ReachEvaluation
             {
                 model.eval();
                 using var _ = no_grad();
-                results = EvalRunner.Run(model, "student", _tokenizer, _plan);
+                results = EvalSuite.Run(new[] { ("student", model) }, _tokenizer, new[] { _plan });
             }
             finally { model.train(training); }
         }

@@ -33,32 +33,13 @@ public sealed record EvalPlan(IEvalGenerator Generator, IReadOnlyList<int> Lengt
     ChatTemplate? Chat = null);
 
 /// <summary>
-/// Runs a plan on a model with greedy decoding: the teacher decodes with its KV cache, a LAWCAT student with its
-/// constant-size state (the model's own <see cref="LlamaModel.Generate"/>), one sample at a time.
+/// One sample on a model with greedy decoding: the teacher decodes with its KV cache, a LAWCAT student with its
+/// constant-size state (the model's own <see cref="LlamaModel.Generate"/>). <see cref="EvalSuite"/> runs whole plans.
 /// </summary>
 public static class EvalRunner
 {
     /// <summary>Total samples of a plan.</summary>
     public static int Count(EvalPlan plan) => plan.Lengths.Count * plan.Depths.Count * plan.Samples;
-
-    /// <summary>Evaluates <paramref name="model"/> on <paramref name="plan"/>; <paramref name="onSample"/> is called after each sample.</summary>
-    public static List<EvalResult> Run(LlamaModel model, string modelName, ITokenizer tokenizer, EvalPlan plan,
-        Action<EvalResult>? onSample = null, CancellationToken cancel = default)
-    {
-        var results = new List<EvalResult>();
-        var stops = Stops(tokenizer, plan.Chat);
-        foreach (var length in plan.Lengths)
-            foreach (var depth in plan.Depths)
-                for (int i = 0; i < plan.Samples; i++)
-                {
-                    cancel.ThrowIfCancellationRequested();
-                    var sample = plan.Generator.Generate(tokenizer, length, depth, i);
-                    var r = RunOne(model, modelName, tokenizer, sample, plan.MaxNewTokens, stops, plan.Chat);
-                    results.Add(r);
-                    onSample?.Invoke(r);
-                }
-        return results;
-    }
 
     /// <summary>The ids generation stops at: the tokenizer's end-of-sequence and, in a chat, the end of the turn.</summary>
     public static int[] Stops(ITokenizer tokenizer, ChatTemplate? chat = null)

@@ -110,7 +110,7 @@ public static class PretrainRun
         {
             log?.Invoke("scoring passkey retrieval at the training length");
             var plan = new EvalPlan(new PasskeyGenerator(o.Seed + 1), new[] { o.SequenceLength }, new double?[] { null }, o.PasskeyEvalSamples, 10);
-            accuracy = EvalRunner.Run(model, "teacher", tokenizer, plan).Average(r => r.Score);
+            accuracy = EvalSuite.Run(new[] { ("teacher", model) }, tokenizer, new[] { plan }).Average(r => r.Score);
         }
         seconds = priorSeconds + clock.Elapsed.TotalSeconds;
         WriteReport(folder, o, commands, config, data, result, accuracy, seconds, device);

@@ -21,7 +21,7 @@ public class EvalRunnerTests
             new EvalPlan(new RulerNiahGenerator(RulerNiahTask.SNiah1, 3), new[] { 600 }, new double?[] { null }, 1, 12),
             new EvalPlan(new BabilongGenerator(BabiTask.Qa2, 3), new[] { 0 }, new double?[] { null }, 1, 8),
         };
-        var results = plans.SelectMany(p => EvalRunner.Run(model, "teacher", tokenizer, p)).ToList();
+        var results = EvalSuite.Run(new[] { ("teacher", model) }, tokenizer, plans);
         Assert.Equal(8 + 1 + 1, results.Count);
         Assert.All(results, r => Assert.InRange(r.Score, 0, 1));
         // The tiny teacher was trained on passkeys of 4,096 tokens: it retrieves them across its context.
