@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lawcat.Evaluation;
+using Lawcat.IO;
 using Lawcat.Training;
 using Spectre.Console.Cli;
 
@@ -46,24 +47,17 @@ sealed class EvalJournal : IEvalRecord, IDisposable
             if (differences.Count > 0)
                 throw new LawcatException($"--out {folder}: holds a {task} evaluation with other options ({string.Join("; ", differences)}); " +
                     "run it with the same options to continue it, or choose another --out.");
-            var lines = File.ReadAllLines(path).Where(l => l.Trim().Length > 0).ToList();
-            for (int i = 0; i < lines.Count; i++)
+            var (lines, cut) = JsonLines.Read(path, "one sample record per line; remove the file to evaluate again");
+            foreach (var (number, line) in lines)
             {
-                try
-                {
-                    var line = JsonNode.Parse(lines[i])!.AsObject();
-                    recorded[line["key"]!.GetValue<string>()] = line["result"].Deserialize<EvalResult>(Json)!;
-                }
+                try { recorded[line["key"]!.GetValue<string>()] = line["result"].Deserialize<EvalResult>(Json)!; }
                 catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
                 {
-                    if (i < lines.Count - 1)
-                        throw new LawcatException($"{path}: line {i + 1} is not a sample record; remove the file to evaluate again.");
-                    // The last line of a killed evaluation may be cut; that sample runs again.
-                    lines.RemoveAt(i);
-                    File.WriteAllLines(path + ".tmp", lines);
-                    File.Move(path + ".tmp", path, overwrite: true);
+                    throw new LawcatException($"{path}: line {number} is not a sample record; remove the file to evaluate again.");
                 }
             }
+            // The last line of a killed evaluation may be cut; that sample runs again, appended after the whole lines.
+            if (cut is not null) JsonLines.Write(path, lines.Select(l => l.Record));
         }
         else
         {

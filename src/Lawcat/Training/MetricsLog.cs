@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Lawcat.IO;
 
 namespace Lawcat.Training;
 
@@ -23,29 +24,12 @@ public sealed class MetricsLog : IDisposable
     /// Reads every record of a metrics file. A cut last line (a run killed while writing it) is left out, see
     /// <see cref="CutLastLine"/>; any other line that is not a JSON object is an error naming the file and line.
     /// </summary>
-    public static List<JsonObject> Read(string path) => Records(path).Where(r => r.Record is not null).Select(r => r.Record!).ToList();
+    public static List<JsonObject> Read(string path) => Lines(path).Records.Select(r => r.Record).ToList();
 
     /// <summary>The number (from 1) of the last line of <paramref name="path"/> when it is cut (not a JSON object), else null.</summary>
-    public static int? CutLastLine(string path) => Records(path).LastOrDefault() is { Record: null } cut ? cut.Line : null;
+    public static int? CutLastLine(string path) => Lines(path).CutLine;
 
-    /// <summary>The non-empty lines' records with their line numbers; null for a cut last line.</summary>
-    static List<(int Line, JsonObject? Record)> Records(string path)
-    {
-        var lines = File.ReadAllLines(path);
-        int last = Array.FindLastIndex(lines, l => l.Trim().Length > 0);
-        var records = new List<(int, JsonObject?)>();
-        for (int i = 0; i <= last; i++)
-        {
-            if (lines[i].Trim().Length == 0) continue;
-            JsonObject? record = null;
-            try { record = JsonNode.Parse(lines[i]) as JsonObject; }
-            catch (JsonException) { }
-            if (record is null && i < last)
-                throw new LawcatException($"{path}: line {i + 1} is not a JSON object; expected one metrics record per line.");
-            records.Add((i + 1, record));
-        }
-        return records;
-    }
+    static (List<(int Line, JsonObject Record)> Records, int? CutLine) Lines(string path) => JsonLines.Read(path, "one metrics record per line");
 
     /// <summary>
     /// Removes the records a resumed run will write again: those of later stages than <paramref name="stage"/> and of
@@ -61,9 +45,8 @@ public sealed class MetricsLog : IDisposable
             int s = r["stage"]?.GetValue<int>() ?? stage;
             long n = r["step"]?.GetValue<long>() ?? 0;
             return s < stage || (s == stage && n <= step);
-        }).Select(r => r.ToJsonString(new JsonSerializerOptions { WriteIndented = false })).ToList();
-        File.WriteAllLines(path + ".tmp", kept);
-        File.Move(path + ".tmp", path, overwrite: true);
+        }).ToList();
+        JsonLines.Write(path, kept);
     }
 
     /// <inheritdoc/>
