@@ -61,8 +61,7 @@ sealed class EvalJournal : IEvalRecord, IDisposable
         }
         else
         {
-            File.WriteAllText(optionsPath + ".tmp", options.ToJsonString(OptionsIO.Json));
-            File.Move(optionsPath + ".tmp", optionsPath, overwrite: true);
+            TextFiles.WriteWhole(optionsPath, options.ToJsonString(OptionsIO.Json));
             File.WriteAllText(path, "");
         }
         return new EvalJournal(path, recorded);

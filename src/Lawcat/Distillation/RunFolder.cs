@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Lawcat.IO;
 using Lawcat.Llama;
 using Lawcat.Training;
 using static TorchSharp.torch;
@@ -33,8 +34,7 @@ sealed class RunFolder(string path)
     {
         Directory.CreateDirectory(Path);
         var file = System.IO.Path.Combine(Path, "options.json");
-        File.WriteAllText(file + ".tmp", options.ToJsonString(OptionsIO.Json));
-        File.Move(file + ".tmp", file, overwrite: true);
+        TextFiles.WriteWhole(file, options.ToJsonString(OptionsIO.Json));
     }
 
     /// <summary>

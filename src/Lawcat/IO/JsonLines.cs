@@ -33,9 +33,6 @@ public static class JsonLines
     }
 
     /// <summary>Replaces <paramref name="path"/> by <paramref name="records"/>, one per line, through a temporary file.</summary>
-    public static void Write(string path, IEnumerable<JsonObject> records)
-    {
-        File.WriteAllLines(path + ".tmp", records.Select(r => r.ToJsonString()));
-        File.Move(path + ".tmp", path, overwrite: true);
-    }
+    public static void Write(string path, IEnumerable<JsonObject> records) =>
+        TextFiles.WriteWhole(path, string.Concat(records.Select(r => r.ToJsonString() + Environment.NewLine)));
 }
