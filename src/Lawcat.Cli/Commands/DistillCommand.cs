@@ -77,23 +77,19 @@ sealed class DistillCommand : Command<DistillCommand.Settings>
         return result.Interrupted ? 130 : 0;
     }
 
-    /// <summary>What makes a folder a distill run's: writing a new run into it would mix the two.</summary>
-    static readonly string[] RunFiles = { "options.json", "metrics.jsonl", "checkpoints" };
-
     /// <summary>
-    /// Refuses a run folder that holds another run (<see cref="RunFiles"/>) unless <paramref name="force"/>, which
-    /// deletes that run's metrics and checkpoints so that the new run does not continue them.
+    /// Refuses a run folder that holds another run unless <paramref name="force"/>, which deletes that run's metrics and
+    /// checkpoints so that the new run does not continue them.
     /// </summary>
     static void ClaimRunFolder(string runDir, bool force)
     {
-        var found = RunFiles.Where(f => Path.Exists(Path.Combine(runDir, f))).ToList();
+        var folder = new RunFolder(runDir);
+        var found = folder.RunFiles();
         if (found.Count == 0) return;
         if (!force)
             throw new LawcatException($"--out {runDir}: already holds a run ({string.Join(", ", found)}); continue it with --resume {runDir}, " +
                 "start over with --force (deletes its metrics and checkpoints), or choose another --out.");
-        File.Delete(Path.Combine(runDir, "metrics.jsonl"));
-        var checkpoints = Path.Combine(runDir, "checkpoints");
-        if (Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
+        folder.ClearRun();
     }
 
     /// <summary>The job's phases for the progress display: the stages that run, then passkey evaluation per model.</summary>

@@ -9,13 +9,13 @@ namespace Lawcat.Distillation;
 /// <summary>A stage's checkpoint to continue from: its state and its tensors.</summary>
 /// <param name="State">Where the stage stood.</param>
 /// <param name="Tensors">The stored student tensors and optimizer moments.</param>
-sealed record ResumePoint(CheckpointState State, Dictionary<string, Tensor> Tensors);
+public sealed record ResumePoint(CheckpointState State, Dictionary<string, Tensor> Tensors);
 
 /// <summary>
 /// The folder of a distillation run: <c>options.json</c>, <c>metrics.jsonl</c>, <c>checkpoints/stageN-{last,best}.safetensors</c>
 /// (resume state) and the passkey results; and the checks that resuming from it needs.
 /// </summary>
-sealed class RunFolder(string path)
+public sealed class RunFolder(string path)
 {
     /// <summary>The folder.</summary>
     public string Path { get; } = path;
@@ -28,6 +28,18 @@ sealed class RunFolder(string path)
 
     /// <summary>The checkpoint <paramref name="kind"/> (<c>last</c> or <c>best</c>) of stage <paramref name="stage"/>.</summary>
     public string Checkpoint(int stage, string kind) => System.IO.Path.Combine(Path, "checkpoints", $"stage{stage}-{kind}.safetensors");
+
+    /// <summary>The files of a run that <see cref="Path"/> holds (options.json, metrics.jsonl, checkpoints): none for a new folder.</summary>
+    public List<string> RunFiles() =>
+        new[] { "options.json", "metrics.jsonl", "checkpoints" }.Where(f => System.IO.Path.Exists(System.IO.Path.Combine(Path, f))).ToList();
+
+    /// <summary>Deletes the run's metrics and checkpoints, so that a new run in the folder does not continue them.</summary>
+    public void ClearRun()
+    {
+        File.Delete(MetricsFile);
+        var checkpoints = System.IO.Path.Combine(Path, "checkpoints");
+        if (Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
+    }
 
     /// <summary>Creates the folder and writes the run's options, through a temporary file so a good options.json is never left half-written.</summary>
     public void WriteOptions(JsonObject options)
