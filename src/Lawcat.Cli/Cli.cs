@@ -46,18 +46,20 @@ static class Cli
     /// <summary>Writes "error: MESSAGE" to standard error, unwrapped (a log keeps it whole), red only on a terminal.</summary>
     static int Fail(string message, int code)
     {
-        bool colour = !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Ansi;
-        Console.Error.WriteLine((colour ? "\x1b[31merror:\x1b[0m " : "error: ") + message);
+        WriteLabelled("error", 31, message);
         return code;
     }
 
     static string FirstLine(string s) => s.Split('\n')[0].Trim();
 
     /// <summary>Writes "warning: MESSAGE" to standard error, unwrapped (a log keeps it whole), yellow only on a terminal; the command goes on.</summary>
-    public static void Warn(string message)
+    public static void Warn(string message) => WriteLabelled("warning", 33, message);
+
+    /// <summary>"LABEL: MESSAGE" on standard error, the label in the ANSI colour <paramref name="colour"/> only on a terminal.</summary>
+    static void WriteLabelled(string label, int colour, string message)
     {
-        bool colour = !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Ansi;
-        Console.Error.WriteLine((colour ? "\x1b[33mwarning:\x1b[0m " : "warning: ") + message);
+        bool ansi = !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Ansi;
+        Console.Error.WriteLine((ansi ? $"\x1b[{colour}m{label}:\x1b[0m " : $"{label}: ") + message);
     }
 
     /// <summary>Parses --device (<see cref="DeviceNames"/>, shared with the options files) and makes sure it is usable.</summary>
