@@ -30,6 +30,8 @@ sealed class BenchAttentionCommand : Command<BenchAttentionCommand.Settings>
         [CommandOption("--kv-heads <N>"), DefaultValue(8)] public int KvHeads { get; init; } = 8;
         [CommandOption("--head-dim <N>"), DefaultValue(64)] public int HeadDim { get; init; } = 64;
         [CommandOption("--iterations <N>"), DefaultValue(5)] public int Iterations { get; init; } = 5;
+        [CommandOption("--batch <N>"), DefaultValue(1), Description("Sequences per prefill call, e.g. a training batch (decoding steps take one).")]
+        public int Batch { get; init; } = 1;
         [CommandOption("--no-backward"), Description("Time forward passes only.")] public bool NoBackward { get; init; }
 
         [CommandOption("--json <FILE>"), Description("Write the results as JSON.")]
@@ -44,11 +46,12 @@ sealed class BenchAttentionCommand : Command<BenchAttentionCommand.Settings>
             ? (device.type == TorchSharp.DeviceType.CUDA ? new[] { 1024, 2048, 4096, 8192, 16384, 32768, 65536 } : new[] { 512, 1024, 2048, 4096 })
             : Cli.Lengths(s.Lengths, "--lengths");
         var methods = s.Methods?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var o = new AttentionBenchmarkOptions(lengths, s.Heads, s.KvHeads, s.HeadDim, methods, !s.NoBackward, 2, s.Iterations);
+        if (s.Batch < 1) throw new LawcatException($"--batch {s.Batch}: expected at least 1 sequence.");
+        var o = new AttentionBenchmarkOptions(lengths, s.Heads, s.KvHeads, s.HeadDim, methods, !s.NoBackward, 2, s.Iterations, s.Batch);
         Console.WriteLine($"LAWCAT kernels: {KernelPolicies.Default.Describe()}");
         var results = AttentionBenchmark.Run(o, device, dtype, r =>
             Console.WriteLine($"{r.Method} {r.Pass} {r.Length}: {(r.Error is null ? r.Milliseconds.ToString("F3", CultureInfo.InvariantCulture) + " ms" : r.Error)}"));
-        Print(Terminal.Out(), results, $"attention prefill, B=1 H={s.Heads} D={s.HeadDim} {dtype} on {device}, kernels {KernelPolicies.Default.Describe()}");
+        Print(Terminal.Out(), results, $"attention prefill, B={s.Batch} H={s.Heads} D={s.HeadDim} {dtype} on {device}, kernels {KernelPolicies.Default.Describe()}");
         if (s.Json is not null)
             File.WriteAllText(s.Json, JsonSerializer.Serialize(new { device = device.ToString(), dtype = dtype.ToString(), kernels = KernelPolicies.Default.Describe(), options = o, results },
                 new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));

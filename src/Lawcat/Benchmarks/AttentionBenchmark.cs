@@ -26,13 +26,15 @@ public sealed record BenchResult(string Method, string Pass, int Length, double 
 /// <param name="Backward">Also time forward+backward.</param>
 /// <param name="Warmup">Untimed calls first.</param>
 /// <param name="Iterations">Timed calls (the median is reported).</param>
+/// <param name="Batch">Sequences per prefill call (decoding steps always take one).</param>
 public sealed record AttentionBenchmarkOptions(int[] Lengths, int Heads = 32, int KvHeads = 8, int HeadDim = 64,
-    string[]? Methods = null, bool Backward = true, int Warmup = 2, int Iterations = 5);
+    string[]? Methods = null, bool Backward = true, int Warmup = 2, int Iterations = 5, int Batch = 1);
 
 /// <summary>
 /// Prefill latency of softmax attention (libtorch SDPA, the FlashAttention path on CUDA) against LAWCAT's chunked
 /// gated linear attention, as the bare op and as a whole attention layer with Llama-3.2-1B's projection shapes, plus
-/// one decoding step after a context of each length. B = 1. LAWCAT runs where the process's kernel policy says
+/// one decoding step after a context of each length. Prefill takes <see cref="AttentionBenchmarkOptions.Batch"/> sequences
+/// (a training batch, say), decoding one. LAWCAT runs where the process's kernel policy says
 /// (<see cref="KernelPolicies.Default"/>, the CLI's --kernels); "lawcat-op-tensor" is the same op in tensor operations
 /// (the fallback and training path).
 /// </summary>
@@ -117,7 +119,7 @@ public static class AttentionBenchmark
 
     static Func<Tensor> Sdpa(int t, AttentionBenchmarkOptions o, Device device, ScalarType dtype, bool backward)
     {
-        var shape = new long[] { 1, o.Heads, t, o.HeadDim };
+        var shape = new long[] { o.Batch, o.Heads, t, o.HeadDim };
         var (q, k, v) = (Leaf(shape, device, dtype, backward), Leaf(shape, device, dtype, backward), Leaf(shape, device, dtype, backward));
         return () =>
         {
@@ -133,11 +135,11 @@ public static class AttentionBenchmark
     /// </summary>
     static Func<Tensor> LawcatOp(int t, AttentionBenchmarkOptions o, Device device, ScalarType dtype, bool backward, KernelPolicy policy)
     {
-        var shape = new long[] { 1, o.Heads, t, o.HeadDim };
+        var shape = new long[] { o.Batch, o.Heads, t, o.HeadDim };
         var q = randn(shape, device: device).softmax(-1).to(dtype).requires_grad_(backward);
         var k = randn(shape, device: device).softmax(-1).to(dtype).requires_grad_(backward);
         var v = randn(shape, dtype: dtype, device: device).requires_grad_(backward);
-        var g = nn.functional.logsigmoid(randn(new long[] { 1, o.KvHeads, t, o.HeadDim }, device: device)).Over(16).requires_grad_(backward);
+        var g = nn.functional.logsigmoid(randn(new long[] { o.Batch, o.KvHeads, t, o.HeadDim }, device: device)).Over(16).requires_grad_(backward);
         double scale = 1.0 / Math.Sqrt(o.HeadDim);
         return () =>
         {
@@ -186,7 +188,7 @@ public static class AttentionBenchmark
         var layer = NewLayer(method, o, device, dtype, out var config);
         var rotary = new RotaryEmbedding(config);
         foreach (var p in layer.parameters()) p.requires_grad = method == "lawcat-layer" && backward && p.dtype == ScalarType.Float32;
-        var x = randn(new long[] { 1, t, config.HiddenSize }, dtype: dtype, device: device).requires_grad_(backward && method == "softmax-layer");
+        var x = randn(new long[] { o.Batch, t, config.HiddenSize }, dtype: dtype, device: device).requires_grad_(backward && method == "softmax-layer");
         var ctx = Context(rotary, 0, t, device, dtype, null);
         return () =>
         {
@@ -201,7 +203,7 @@ public static class AttentionBenchmark
     {
         var layer = NewLayer("softmax-layer", o, device, dtype, out var config);
         var p = layer.Projections;
-        var x = randn(new long[] { 1, t, config.HiddenSize }, dtype: dtype, device: device);
+        var x = randn(new long[] { o.Batch, t, config.HiddenSize }, dtype: dtype, device: device);
         return () =>
         {
             using var _ = no_grad();

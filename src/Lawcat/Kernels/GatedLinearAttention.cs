@@ -187,7 +187,7 @@ public static class GatedLinearAttention
     public static Tensor ExpandGate(Tensor g, Tensor q) => ShareHeads(g, q.shape[1], q.shape[3], "gate");
 
     /// <summary>[B, Hs, T, W or 1] → [B, H, T, W], head h taking shared head h / (H / Hs) (as GQA shares key/value heads).</summary>
-    static Tensor ShareHeads(Tensor x, long heads, long width, string what)
+    internal static Tensor ShareHeads(Tensor x, long heads, long width, string what)
     {
         long hs = x.shape[1];
         if (heads % hs != 0) throw new ArgumentException($"{heads} query heads cannot share {hs} {what} heads evenly");
@@ -233,7 +233,7 @@ public static class GatedLinearAttention
     /// States entering each chunk and the final state, from per-chunk log-decays d [B, H, N, K] and updates
     /// u [B, H, N, K, V], where S_{n+1} = exp(d_n) ⊙ S_n + u_n. Hillis–Steele scan: ⌈log₂ N⌉ steps.
     /// </summary>
-    static (Tensor Entering, Tensor Final) ScanChunkStates(Tensor d, Tensor u, Tensor s0)
+    internal static (Tensor Entering, Tensor Final) ScanChunkStates(Tensor d, Tensor u, Tensor s0)
     {
         long n = d.shape[2];
         for (long off = 1; off < n; off *= 2)

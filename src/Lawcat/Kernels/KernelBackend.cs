@@ -8,13 +8,14 @@ namespace Lawcat.Kernels;
 /// level it allows whose kernels take the call's inputs runs it:
 /// <list type="bullet">
 /// <item>fused LAWCAT kernels (<see cref="LawcatKernels"/>): a layer's conv and feature maps for a prompt, a whole decoding step;</item>
-/// <item>tensor cores (<see cref="GlaMma"/>): the chunked op on bf16 operands, key width 64;</item>
+/// <item>tensor cores (<see cref="GlaMma"/>): the chunked op on bf16 operands, key width 64; with gradients, the normalized
+/// op as one autograd node (<see cref="NormalizedGlaFunction"/>) whose backward is closed-form and chunked;</item>
 /// <item>CUDA cores (<see cref="GlaCuda"/>): the chunked op and its step in fp32 arithmetic, any width;</item>
-/// <item>tensor operations (<see cref="GatedLinearAttention"/>, the specification's forms) for everything else: the CPU,
-/// inputs that need gradients, shapes no kernel takes.</item>
+/// <item>tensor operations (<see cref="GatedLinearAttention"/>, the specification's forms, with autograd) for everything
+/// else: the CPU, other forms, shapes no kernel takes.</item>
 /// </list>
-/// Kernels run where the current launcher runs (CUDA with NVRTC; the test suite's CPU emulator) and only when no input
-/// needs a gradient. Same contracts as the <see cref="GatedLinearAttention"/> forms they stand for.
+/// Kernels run where the current launcher runs (CUDA with NVRTC; the test suite's CPU emulator); apart from the normalized
+/// op's autograd node, only when no input needs a gradient. Same contracts as the <see cref="GatedLinearAttention"/> forms they stand for.
 /// </summary>
 public static class KernelBackend
 {
@@ -51,22 +52,24 @@ public static class KernelBackend
     /// <see cref="GatedLinearAttention.Normalized"/> where <paramref name="policy"/> says. The tensor-core kernels take it
     /// whole (ones column and division inside); the CUDA-core kernels take the op inside the normalization. With
     /// <paramref name="operands"/> bf16 (a bf16 model's layer), fp32 q, k, v may be rounded to bf16 for the tensor cores,
-    /// and the output is then bf16.
+    /// and the output is then bf16. When an input needs a gradient and the policy allows the tensor cores on this device,
+    /// the call becomes one autograd node (<see cref="NormalizedGlaFunction"/>: forward on the tensor cores where they take
+    /// the inputs, the closed-form chunked backward of <see cref="GatedLinearAttentionBackward"/>).
     /// </summary>
     public static (Tensor Output, Tensor FinalState) Normalized(Tensor q, Tensor k, Tensor v, Tensor g, double scale, double eps,
         Tensor? initialState, KernelPolicy policy, GlaForm form = GlaForm.Chunked, int chunkSize = GatedLinearAttention.DefaultChunkSize,
         ScalarType? operands = null)
     {
         if (form != GlaForm.Chunked) return GatedLinearAttention.Normalized(q, k, v, g, scale, eps, initialState, form, chunkSize);
-        if (Kernels(policy, KernelPolicy.TensorCores, q, k, v, g, initialState))
+        if (policy.Allows(KernelPolicy.TensorCores) && KernelLaunchers.Current.Runs(q.device))
         {
             using var scope = NewDisposeScope();
             var (qb, kb, vb) = operands == ScalarType.BFloat16 ? (Bf16(q), Bf16(k), Bf16(v)) : (q, k, v);
-            if (GlaMma.Supports(qb, kb, vb, g))
-            {
-                var (y, s) = GlaMma.Forward(qb, kb, vb, g, scale, initialState, eps);
-                return (y.MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
-            }
+            bool tensorCores = GlaMma.Supports(qb, kb, vb, g);
+            var (y, s) = NeedsGradient(new[] { q, k, v, g, initialState }) ? NormalizedGlaFunction.Apply(qb, kb, vb, g, scale, eps, initialState, tensorCores)
+                : tensorCores ? GlaMma.Forward(qb, kb, vb, g, scale, initialState, eps)
+                : default;
+            if (y is not null) return (y.MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
         }
         return GatedLinearAttention.Normalize(q, k, v, g, eps, (values, gates) => Chunked(q, k, values, gates, scale, initialState, policy, chunkSize));
     }

@@ -1,0 +1,96 @@
+using static TorchSharp.torch;
+
+namespace Lawcat.Kernels;
+
+/// <summary>
+/// The gradients of <see cref="GatedLinearAttention.Normalized"/> in closed form, chunk by chunk, in tensor operations (the
+/// backward of fla's chunked GLA). The forward's intra-chunk scores and chunk states are recomputed from the inputs; the
+/// gradient of each chunk's entering state runs through the same prefix scan, backwards; the log-decays' gradient comes
+/// from the identity ∂L/∂G_t = q_t ⊙ dq_t − k_t ⊙ dk_t on their running sum G (every q_t meets exp(G_t), every k_i
+/// exp(−G_i)), plus the final state's share, summed from the end. About thirty batched operations at any length, where
+/// autograd through the tensor form records hundreds; the oracle is autograd through <see cref="GatedLinearAttention.Recurrent"/>.
+/// </summary>
+public static class GatedLinearAttentionBackward
+{
+    /// <summary>Gradients of the inputs of <see cref="Normalized"/>, each in its input's shape and dtype (null where the input was null).</summary>
+    public sealed record Gradients(Tensor Q, Tensor K, Tensor V, Tensor G, Tensor? InitialState);
+
+    /// <summary>
+    /// The gradients of (y, final state) = <see cref="GatedLinearAttention.Normalized"/>(q, k, v, g, scale, eps, initial
+    /// state) for upstream gradients <paramref name="dy"/> [B, H, T, V] and <paramref name="dFinal"/> [B, H, K, V + 1] (null:
+    /// the final state is unused). Shapes as there: v [B, Hv, T, V] and g [B, Hg, T, K or 1] may be shared by groups of
+    /// query heads. Recomputation and gradients run in fp32.
+    /// </summary>
+    public static Gradients Normalized(Tensor q, Tensor k, Tensor v, Tensor g, double scale, double eps, Tensor? initialState,
+        Tensor dy, Tensor? dFinal)
+    {
+        using var scope = NewDisposeScope();
+        var (b, h, t, kd) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3]);
+        long vd = v.shape[3];
+        var values = GatedLinearAttention.WithDenominatorColumn(GatedLinearAttention.ShareHeads(v.to(ScalarType.Float32), h, vd, "value"));  // [B, H, T, V + 1]
+        var gates = GatedLinearAttention.ExpandGate(g.to(ScalarType.Float32), q);                                                           // [B, H, T, K]
+        int c = ChunkSize(gates, b, h, t, kd);
+        long n = (t + c - 1) / c, pad = n * c - t;
+        // Zero padding adds nothing to states or gradients (zero q, k, v and upstream gradient; zero log-decay).
+        Tensor Chunks(Tensor x) => nn.functional.pad(x.to(ScalarType.Float32), new long[] { 0, 0, 0, pad }).view(b, h, n, c, x.shape[3]);   // [B, H, N, C, X]
+        var (qc, kc, vc, dyc) = (Chunks(q), Chunks(k), Chunks(values), Chunks(dy));
+        var cum = Chunks(gates).cumsum(3);                                               // [B, H, N, C, K], within-chunk running sum
+        var last = cum[.., .., .., ^1..];                                                // [B, H, N, 1, K]
+        var (eq, ek, el) = (cum.exp(), cum.neg().exp(), (last - cum).exp());
+        var (qe, ke, kl) = (qc * eq, kc * ek, kc * el);                                  // q·e^G, k·e^−G, k decayed to the chunk's end
+        var above = ones(c, c, ScalarType.Bool, q.device).tril().logical_not();
+        var scores = matmul(qe, ke.transpose(3, 4)).masked_fill(above, Scalars.Zero);  // [B, H, N, C, C]
+        var s0 = initialState?.to(ScalarType.Float32) ?? zeros(new[] { b, h, kd, vd + 1 }, ScalarType.Float32, q.device);
+        var (entering, final) = GatedLinearAttention.ScanChunkStates(last.squeeze(3), matmul(kl.transpose(3, 4), vc), s0);   // [B, H, N, K, V + 1]
+        var o = matmul(scores, vc).Plus(matmul(qe, entering)).Times(scale);            // [B, H, N, C, V + 1]
+
+        // y = num / (den + eps): d num = dy / den', d den = −Σ dy·y / den'. do carries the scale from here on.
+        var den = o[.., .., .., .., (int)vd..].Plus(eps);                               // [B, H, N, C, 1]
+        var y = o[.., .., .., .., ..(int)vd] / den;
+        var dOut = cat(new[] { dyc / den, (dyc * y).sum(-1, keepdim: true).neg() / den }, -1).Times(scale);   // [B, H, N, C, V + 1]
+
+        // The gradient of the state leaving chunk n: its own final-state gradient, then back through each chunk's decay.
+        var dFinal32 = dFinal?.to(ScalarType.Float32) ?? zeros_like(s0);
+        var (leavingReversed, dS0) = GatedLinearAttention.ScanChunkStates(last.squeeze(3).flip(2), matmul(qe.transpose(3, 4), dOut).flip(2), dFinal32);
+        var leaving = leavingReversed.flip(2);                                           // [B, H, N, K, V + 1]
+
+        var dScores = matmul(dOut, vc.transpose(3, 4)).masked_fill(above, Scalars.Zero);  // [B, H, N, C, C]
+        var dv = matmul(scores.transpose(3, 4), dOut).Plus(matmul(kl, leaving));        // [B, H, N, C, V + 1]
+        var dq = matmul(dScores, ke).Plus(matmul(dOut, entering.transpose(3, 4))) * eq;  // [B, H, N, C, K]
+        var dk = matmul(dScores.transpose(3, 4), qe) * ek + matmul(vc, leaving.transpose(3, 4)) * el;
+
+        // Log-decays: ∂L/∂G_t, summed over t' ≥ t (in fp64: the suffix sums of many cancelling terms), plus what the final
+        // state owes to exp(G_T), which every g_t is part of.
+        var dCum = (qc * dq - kc * dk).view(b, h, n * c, kd)[.., .., ..(int)t];       // [B, H, T, K]
+        var dGates = dCum.to(ScalarType.Float64).flip(2).cumsum(2).flip(2).to(ScalarType.Float32)
+            .Plus((dFinal32 * final).sum(-1).unsqueeze(2));                              // [B, H, T, K]
+
+        Tensor Tokens(Tensor x, long width) => x.reshape(b, h, n * c, x.shape[4])[.., .., ..(int)t, ..(int)width];   // [B, H, T, width]
+        var gv = Shared(Tokens(dv, vd), v.shape[1]);
+        var gg = Shared(dGates, g.shape[1]);
+        if (g.shape[3] == 1) gg = gg.sum(-1, keepdim: true);
+        return new Gradients(Tokens(dq, kd).to(q.dtype).MoveToOuterDisposeScope(), Tokens(dk, kd).to(k.dtype).MoveToOuterDisposeScope(),
+            gv.to(v.dtype).MoveToOuterDisposeScope(), gg.to(g.dtype).MoveToOuterDisposeScope(),
+            initialState is null ? null : dS0.to(initialState.dtype).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The longest chunk (64, halving) in which no feature decays by more than <see cref="GatedLinearAttention.FactoredScoresMaxDecay"/>,
+    /// so the factored scores q·e^G and k·e^−G stay within fp32's range; down to one token, where they are exact.
+    /// </summary>
+    static int ChunkSize(Tensor gates, long b, long h, long t, long kd)
+    {
+        int c = GatedLinearAttention.DefaultChunkSize;
+        for (; c > 1; c /= 2)
+        {
+            long n = (t + c - 1) / c;
+            var decay = nn.functional.pad(gates, new long[] { 0, 0, 0, n * c - t }).view(b, h, n, c, kd).sum(3).neg().max();
+            if (decay.item<float>() <= GatedLinearAttention.FactoredScoresMaxDecay) break;
+        }
+        return c;
+    }
+
+    /// <summary>Gradients of the query heads [B, H, T, W] summed onto the <paramref name="shared"/> heads they were repeated from.</summary>
+    static Tensor Shared(Tensor x, long shared) =>
+        shared == x.shape[1] ? x : x.view(x.shape[0], shared, x.shape[1] / shared, x.shape[2], x.shape[3]).sum(2);
+}

@@ -1,0 +1,53 @@
+using Lawcat.Kernels.Cuda;
+using static TorchSharp.torch;
+using static TorchSharp.torch.autograd;
+
+namespace Lawcat.Kernels;
+
+/// <summary>
+/// LAWCAT's normalized gated linear attention as one autograd node, the training path of <see cref="KernelBackend"/>: the
+/// forward runs on the tensor-core kernels (<see cref="GlaMma"/>) where they take the inputs, else on the chunked tensor
+/// form without recording a graph; it keeps only its inputs, and the backward recomputes what it needs in
+/// <see cref="GatedLinearAttentionBackward"/>. Same contract as <see cref="GatedLinearAttention.Normalized"/>.
+/// </summary>
+public sealed class NormalizedGlaFunction : MultiTensorFunction<NormalizedGlaFunction>
+{
+    /// <inheritdoc/>
+    public override string Name => "LawcatNormalizedGla";
+
+    /// <summary>
+    /// (y, final state) with gradients for q, k, v, g and the initial state: q, k [B, H, T, K], v [B, Hv, T, V], g [B, Hg,
+    /// T, K or 1], initial state [B, H, K, V + 1] or null. <paramref name="onTensorCores"/>: the forward goes to
+    /// <see cref="GlaMma"/> (the caller checked that its launcher runs there and it supports the inputs).
+    /// </summary>
+    public static (Tensor Output, Tensor FinalState) Apply(Tensor q, Tensor k, Tensor v, Tensor g, double scale, double eps,
+        Tensor? initialState, bool onTensorCores)
+    {
+        var outputs = apply(q, k, v, g, initialState!, scale, eps, onTensorCores);
+        return (outputs[0], outputs[1]);
+    }
+
+    /// <inheritdoc/>
+    public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
+    {
+        var (q, k, v, g, s0) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], vars[4] as Tensor);
+        var (scale, eps, onTensorCores) = ((double)vars[5], (double)vars[6], (bool)vars[7]);
+        ctx.save_for_backward(new() { q, k, v, g, s0! });
+        ctx.save_data(nameof(scale), scale);
+        ctx.save_data(nameof(eps), eps);
+        var (y, s) = onTensorCores ? GlaMma.Forward(q, k, v, g, scale, s0, eps) : GatedLinearAttention.Normalized(q, k, v, g, scale, eps, s0);
+        return new() { y, s };
+    }
+
+    /// <inheritdoc/>
+    public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
+    {
+        var saved = ctx.get_saved_variables();
+        var d = GatedLinearAttentionBackward.Normalized(saved[0], saved[1], saved[2], saved[3], (double)ctx.get_data("scale"),
+            (double)ctx.get_data("eps"), saved[4], gradOutputs[0], gradOutputs[1]);
+        var grads = new List<Tensor> { d.Q, d.K, d.V, d.G, d.InitialState!, null!, null!, null! };
+        // The engine copies the returned tensors after this method returns; the context keeps their handles alive until then.
+        ctx.save_data(nameof(grads), grads);
+        return grads;
+    }
+}
