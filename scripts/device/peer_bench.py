@@ -21,7 +21,7 @@ args.add_argument("out")
 args.add_argument("lengths", nargs="*", type=int)
 args.add_argument("--batch", type=int, default=1)
 args.add_argument("--backward", action="store_true")
-args = args.parse_args()
+args = args.parse_intermixed_args()
 B, BACKWARD = args.batch, args.backward
 
 

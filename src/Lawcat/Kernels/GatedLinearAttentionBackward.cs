@@ -18,11 +18,11 @@ public static class GatedLinearAttentionBackward
     /// <summary>
     /// The gradients of (y, final state) = <see cref="GatedLinearAttention.Normalized"/>(q, k, v, g, scale, eps, initial
     /// state) for upstream gradients <paramref name="dy"/> [B, H, T, V] and <paramref name="dFinal"/> [B, H, K, V + 1] (null:
-    /// the final state is unused). Shapes as there: v [B, Hv, T, V] and g [B, Hg, T, K or 1] may be shared by groups of
+    /// that output is unused). Shapes as there: v [B, Hv, T, V] and g [B, Hg, T, K or 1] may be shared by groups of
     /// query heads. Recomputation and gradients run in fp32.
     /// </summary>
     public static Gradients Normalized(Tensor q, Tensor k, Tensor v, Tensor g, double scale, double eps, Tensor? initialState,
-        Tensor dy, Tensor? dFinal)
+        Tensor? dy, Tensor? dFinal)
     {
         using var scope = NewDisposeScope();
         var (b, h, t, kd) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3]);
@@ -33,7 +33,8 @@ public static class GatedLinearAttentionBackward
         long n = (t + c - 1) / c, pad = n * c - t;
         // Zero padding adds nothing to states or gradients (zero q, k, v and upstream gradient; zero log-decay).
         Tensor Chunks(Tensor x) => nn.functional.pad(x.to(ScalarType.Float32), new long[] { 0, 0, 0, pad }).view(b, h, n, c, x.shape[3]);   // [B, H, N, C, X]
-        var (qc, kc, vc, dyc) = (Chunks(q), Chunks(k), Chunks(values), Chunks(dy));
+        var (qc, kc, vc) = (Chunks(q), Chunks(k), Chunks(values));
+        var dyc = Chunks(dy ?? zeros(new[] { b, h, t, vd }, ScalarType.Float32, q.device));
         var cum = Chunks(gates).cumsum(3);                                               // [B, H, N, C, K], within-chunk running sum
         var last = cum[.., .., .., ^1..];                                                // [B, H, N, 1, K]
         var (eq, ek, el) = (cum.exp(), cum.neg().exp(), (last - cum).exp());

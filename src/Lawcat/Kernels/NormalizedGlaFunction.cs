@@ -33,6 +33,9 @@ public sealed class NormalizedGlaFunction : MultiTensorFunction<NormalizedGlaFun
         var (q, k, v, g, s0) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], vars[4] as Tensor);
         var (scale, eps, onTensorCores) = ((double)vars[5], (double)vars[6], (bool)vars[7]);
         ctx.save_for_backward(new() { q, k, v, g, s0! });
+        // An unused output's gradient arrives undefined: TorchSharp would make zeros from a copy of the output that the
+        // caller's dispose scope may already have freed.
+        ctx.set_materialize_grads(false);
         ctx.save_data(nameof(scale), scale);
         ctx.save_data(nameof(eps), eps);
         var (y, s) = onTensorCores ? GlaMma.Forward(q, k, v, g, scale, s0, eps) : GatedLinearAttention.Normalized(q, k, v, g, scale, eps, s0);
@@ -44,10 +47,12 @@ public sealed class NormalizedGlaFunction : MultiTensorFunction<NormalizedGlaFun
     {
         var saved = ctx.get_saved_variables();
         var d = GatedLinearAttentionBackward.Normalized(saved[0], saved[1], saved[2], saved[3], (double)ctx.get_data("scale"),
-            (double)ctx.get_data("eps"), saved[4], gradOutputs[0], gradOutputs[1]);
+            (double)ctx.get_data("eps"), saved[4], Defined(gradOutputs[0]), Defined(gradOutputs[1]));
         var grads = new List<Tensor> { d.Q, d.K, d.V, d.G, d.InitialState!, null!, null!, null! };
         // The engine copies the returned tensors after this method returns; the context keeps their handles alive until then.
         ctx.save_data(nameof(grads), grads);
         return grads;
     }
+
+    static Tensor? Defined(Tensor? gradient) => gradient is null || gradient.IsInvalid ? null : gradient;
 }

@@ -132,5 +132,24 @@ public class GatedLinearAttentionBackwardTests
         Assert.Equal(ScalarType.Float32, tensors.dtype);
     }
 
+    /// <summary>
+    /// As a layer calls it: inside a dispose scope that ends before the backward pass, the final state unused (its gradient
+    /// arrives undefined). The first GPU run of the node aborted here.
+    /// </summary>
+    [Fact]
+    public void BackwardRunsAfterTheCallersDisposeScopeWithTheFinalStateUnused()
+    {
+        var c = Inputs(70, 20, 8, 20, 4.0, initialState: false, ScalarType.Float32, seed: 4);
+        double scale = Math.Pow(20, -0.5);
+        var reference = Run(c, false, () => Reference(c, scale));
+        var actual = Run(c, false, () =>
+        {
+            using var scope = NewDisposeScope();
+            var (y, s) = NormalizedGlaFunction.Apply(c.Q, c.K, c.V, c.G, scale, Eps, null, onTensorCores: false);
+            return (y.MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
+        });
+        AssertClose(reference, actual, Fp32Tol, "inside a dispose scope");
+    }
+
     static Tensor Bf16Leaf(Tensor x) => x.detach().to(ScalarType.BFloat16).to(ScalarType.Float32).requires_grad_(true);
 }
