@@ -32,7 +32,11 @@ public static class GatedLinearAttentionBackward
         int c = ChunkSize(gates, b, h, t, kd);
         long n = (t + c - 1) / c, pad = n * c - t;
         // Zero padding adds nothing to states or gradients (zero q, k, v and upstream gradient; zero log-decay).
-        Tensor Chunks(Tensor x) => nn.functional.pad(x.to(ScalarType.Float32), new long[] { 0, 0, 0, pad }).view(b, h, n, c, x.shape[3]);   // [B, H, N, C, X]
+        Tensor Chunks(Tensor x)
+        {
+            var x32 = x.to(ScalarType.Float32);
+            return (pad == 0 ? x32 : nn.functional.pad(x32, new long[] { 0, 0, 0, pad })).reshape(b, h, n, c, x.shape[3]);   // [B, H, N, C, X]
+        }
         var (qc, kc, vc) = (Chunks(q), Chunks(k), Chunks(values));
         var dyc = Chunks(dy ?? zeros(new[] { b, h, t, vd }, ScalarType.Float32, q.device));
         var cum = Chunks(gates).cumsum(3);                                               // [B, H, N, C, K], within-chunk running sum
@@ -42,7 +46,8 @@ public static class GatedLinearAttentionBackward
         var above = ones(c, c, ScalarType.Bool, q.device).tril().logical_not();
         var scores = matmul(qe, ke.transpose(3, 4)).masked_fill(above, Scalars.Zero);  // [B, H, N, C, C]
         var s0 = initialState?.to(ScalarType.Float32) ?? zeros(new[] { b, h, kd, vd + 1 }, ScalarType.Float32, q.device);
-        var (entering, final) = GatedLinearAttention.ScanChunkStates(last.squeeze(3), matmul(kl.transpose(3, 4), vc), s0);   // [B, H, N, K, V + 1]
+        var chunkDecay = last.squeeze(3);                                                // [B, H, N, K]
+        var (entering, final) = ChunkStates(chunkDecay, matmul(kl.transpose(3, 4), vc), s0);   // [B, H, N, K, V + 1]
         var o = matmul(scores, vc).Plus(matmul(qe, entering)).Times(scale);            // [B, H, N, C, V + 1]
 
         // y = num / (den + eps): d num = dy / den', d den = −Σ dy·y / den'. do carries the scale from here on.
@@ -52,7 +57,7 @@ public static class GatedLinearAttentionBackward
 
         // The gradient of the state leaving chunk n: its own final-state gradient, then back through each chunk's decay.
         var dFinal32 = dFinal?.to(ScalarType.Float32) ?? zeros_like(s0);
-        var (leavingReversed, dS0) = GatedLinearAttention.ScanChunkStates(last.squeeze(3).flip(2), matmul(qe.transpose(3, 4), dOut).flip(2), dFinal32);
+        var (leavingReversed, dS0) = ChunkStates(chunkDecay.flip(2), matmul(qe.transpose(3, 4), dOut).flip(2), dFinal32);
         var leaving = leavingReversed.flip(2);                                           // [B, H, N, K, V + 1]
 
         var dScores = matmul(dOut, vc.transpose(3, 4)).masked_fill(above, Scalars.Zero);  // [B, H, N, C, C]
@@ -60,11 +65,13 @@ public static class GatedLinearAttentionBackward
         var dq = matmul(dScores, ke).Plus(matmul(dOut, entering.transpose(3, 4))) * eq;  // [B, H, N, C, K]
         var dk = matmul(dScores.transpose(3, 4), qe) * ek + matmul(vc, leaving.transpose(3, 4)) * el;
 
-        // Log-decays: ∂L/∂G_t, summed over t' ≥ t (in fp64: the suffix sums of many cancelling terms), plus what the final
-        // state owes to exp(G_T), which every g_t is part of.
-        var dCum = (qc * dq - kc * dk).view(b, h, n * c, kd)[.., .., ..(int)t];       // [B, H, T, K]
-        var dGates = dCum.to(ScalarType.Float64).flip(2).cumsum(2).flip(2).to(ScalarType.Float32)
-            .Plus((dFinal32 * final).sum(-1).unsqueeze(2));                              // [B, H, T, K]
+        // Log-decays: ∂L/∂G_t summed over t' ≥ t, inside each chunk and then over the chunks after it (in fp64: sums of
+        // many cancelling terms), plus what the final state owes to exp(G_T), which every g_t is part of.
+        var within = (qc * dq - kc * dk).flip(3).cumsum(3).flip(3);                     // [B, H, N, C, K]
+        var chunkTotals = within[.., .., .., 0].to(ScalarType.Float64);                 // [B, H, N, K]
+        var later = (chunkTotals.flip(2).cumsum(2).flip(2) - chunkTotals).to(ScalarType.Float32);   // Σ over the chunks after n
+        var dGates = within.Plus(later.Plus((dFinal32 * final).sum(-1).unsqueeze(2)).unsqueeze(3))
+            .view(b, h, n * c, kd)[.., .., ..(int)t];                                    // [B, H, T, K]
 
         Tensor Tokens(Tensor x, long width) => x.reshape(b, h, n * c, x.shape[4])[.., .., ..(int)t, ..(int)width];   // [B, H, T, width]
         var gv = Shared(Tokens(dv, vd), v.shape[1]);
@@ -89,6 +96,35 @@ public static class GatedLinearAttentionBackward
             if (decay.item<float>() <= GatedLinearAttention.FactoredScoresMaxDecay) break;
         }
         return c;
+    }
+
+    /// <summary>
+    /// States entering each chunk and the final state for S_{n+1} = exp(d_n) ⊙ S_n + u_n (d [B, H, N, K], u [B, H, N, K, V],
+    /// s0 [B, H, K, V]), in blocks of up to 64 chunks: inside a block every entering state is one batched matmul with the
+    /// decays between chunks (exponents ≤ 0, differenced in fp64); the blocks are then chained by
+    /// <see cref="GatedLinearAttention.ScanChunkStates"/>. A handful of passes over the states where the chunk-level scan
+    /// makes several per doubling step.
+    /// </summary>
+    static (Tensor Entering, Tensor Final) ChunkStates(Tensor d, Tensor u, Tensor s0)
+    {
+        using var scope = NewDisposeScope();
+        var (b, h, n, kd, vd) = (u.shape[0], u.shape[1], u.shape[2], u.shape[3], u.shape[4]);
+        long p = Math.Min(n, 64), m = (n + p - 1) / p, pad = m * p - n;
+        var dp = (pad == 0 ? d : nn.functional.pad(d, new long[] { 0, 0, 0, pad })).reshape(b, h, m, p, kd).permute(0, 1, 2, 4, 3);   // [B, H, M, K, P]
+        var up = (pad == 0 ? u : nn.functional.pad(u, new long[] { 0, 0, 0, 0, 0, pad })).reshape(b, h, m, p, kd, vd).permute(0, 1, 2, 4, 3, 5);   // [B, H, M, K, P, V]
+        var d64 = dp.to(ScalarType.Float64);
+        var before = d64.cumsum(-1) - d64;                                               // Σ_{j<p} d_j inside the block
+        var fromAfter = before.Plus(d64);                                                // Σ_{j≤m} d_j: decay counted from after chunk m
+        var earlier = ones(p, p, ScalarType.Bool, d.device).tril(-1).logical_not();
+        var weights = (before.unsqueeze(-1) - fromAfter.unsqueeze(-2)).to(ScalarType.Float32)
+            .masked_fill(earlier, Scalars.NegativeInfinity).exp();                       // [B, H, M, K, P, P]: Π_{j=m+1}^{p−1} e^{d_j}, m < p
+        var local = matmul(weights, up);                                                 // [B, H, M, K, P, V], from a zero state at the block's start
+        var lastD = dp[.., .., .., .., ^1..].exp().unsqueeze(-1);                        // [B, H, M, K, 1, 1]
+        var blockUpdate = (lastD * local[.., .., .., .., ^1..]).Plus(up[.., .., .., .., ^1..]).squeeze(4);   // [B, H, M, K, V]
+        var (blockEntering, final) = GatedLinearAttention.ScanChunkStates(dp.sum(-1), blockUpdate, s0);       // [B, H, M, K, V]
+        var entering = local.Plus(before.to(ScalarType.Float32).exp().unsqueeze(-1) * blockEntering.unsqueeze(4));   // [B, H, M, K, P, V]
+        entering = entering.permute(0, 1, 2, 4, 3, 5).reshape(b, h, m * p, kd, vd)[.., .., ..(int)n];   // [B, H, N, K, V]
+        return (entering.MoveToOuterDisposeScope(), final.MoveToOuterDisposeScope());
     }
 
     /// <summary>Gradients of the query heads [B, H, T, W] summed onto the <paramref name="shared"/> heads they were repeated from.</summary>
