@@ -3,7 +3,8 @@
 # (`tensor-only`, autograd through the chunked form: the training path before the op's autograd node), in one run:
 #   1. the normalized GLA op and a whole LAWCAT layer, forward and forward+backward, at the training shape (8 x 1,024
 #      tokens) and the op at B = 1 from 1K to 32K, each policy; SDPA and the softmax layer beside them;
-#   2. fla's chunk_gla forward+backward on the same shapes (fla's source in .thirdparty/, its autotuning timed apart);
+#   2. fla's chunk_gla forward+backward on the B = 1 shapes (fla's source in .thirdparty/, its autotuning timed apart; at
+#      B = 8 only with FLA_BATCH8=1: its autotuning there ran past 240 s twice on an H200);
 #   3. distillation throughput of the Llama-3.2-1B architecture (random bf16 weights built by Hugging Face transformers):
 #      1,024-token sequences, 8 per update, a few updates of each stage, tokens/s per stage (median over the updates
 #      after the first) and the process's peak GPU memory, each policy.
@@ -17,13 +18,13 @@ exec > >(tee $OUT/training-speed.log) 2>&1
 
 A="lawcat bench attention --device cuda --dtype bfloat16 --iterations 10"
 if [ -z "${SKIP_OPS:-}" ]; then
-  for policy in auto tensor-only; do
+  for policy in ${OP_POLICIES:-auto tensor-only}; do
     LAWCAT_KERNELS=$policy step 90 $A --methods lawcat-op,lawcat-layer --batch 8 --lengths 1k --json $W/op-b8-$policy.json | grep -v "^[│┌└├]"
     LAWCAT_KERNELS=$policy step 90 $A --methods lawcat-op --lengths 1k,4k,16k,32k --json $W/op-b1-$policy.json | grep -v "^[│┌└├]"
   done
   step 60 $A --methods sdpa,softmax-layer --batch 8 --lengths 1k --json $W/softmax-b8.json | grep -v "^[│┌└├]"
-  if [ -d .thirdparty/fla ]; then
-    PYTHONPATH=.thirdparty step 240 python3 scripts/device/peer_bench.py $W/fla-b8.json --batch 8 --backward 1024
+  if [ -d .thirdparty/fla ] && [ -z "${SKIP_FLA:-}" ]; then
+    [ -n "${FLA_BATCH8:-}" ] && PYTHONPATH=.thirdparty step 240 python3 scripts/device/peer_bench.py $W/fla-b8.json --batch 8 --backward 1024
     PYTHONPATH=.thirdparty step 120 python3 scripts/device/peer_bench.py $W/fla-b1.json --backward 1024 4096 16384 32768
   fi
 fi

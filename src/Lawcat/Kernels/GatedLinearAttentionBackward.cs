@@ -19,17 +19,19 @@ public static class GatedLinearAttentionBackward
     /// The gradients of (y, final state) = <see cref="GatedLinearAttention.Normalized"/>(q, k, v, g, scale, eps, initial
     /// state) for upstream gradients <paramref name="dy"/> [B, H, T, V] and <paramref name="dFinal"/> [B, H, K, V + 1] (null:
     /// that output is unused). Shapes as there: v [B, Hv, T, V] and g [B, Hg, T, K or 1] may be shared by groups of
-    /// query heads. Recomputation and gradients run in fp32.
+    /// query heads. Recomputation and gradients run in fp32. <paramref name="chunkSize"/>: a chunk length known to keep the
+    /// factored scores in range (see <see cref="LargestChunkDecay"/>); null: found here, at the cost of reading a value from
+    /// the device.
     /// </summary>
     public static Gradients Normalized(Tensor q, Tensor k, Tensor v, Tensor g, double scale, double eps, Tensor? initialState,
-        Tensor? dy, Tensor? dFinal)
+        Tensor? dy, Tensor? dFinal, int? chunkSize = null)
     {
         using var scope = NewDisposeScope();
         var (b, h, t, kd) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3]);
         long vd = v.shape[3];
         var values = GatedLinearAttention.WithDenominatorColumn(GatedLinearAttention.ShareHeads(v.to(ScalarType.Float32), h, vd, "value"));  // [B, H, T, V + 1]
         var gates = GatedLinearAttention.ExpandGate(g.to(ScalarType.Float32), q);                                                           // [B, H, T, K]
-        int c = ChunkSize(gates, b, h, t, kd);
+        int c = chunkSize ?? ChunkSize(gates, b, h, t, kd);
         long n = (t + c - 1) / c, pad = n * c - t;
         // Zero padding adds nothing to states or gradients (zero q, k, v and upstream gradient; zero log-decay).
         Tensor Chunks(Tensor x)
@@ -63,7 +65,7 @@ public static class GatedLinearAttentionBackward
         var dScores = matmul(dOut, vc.transpose(3, 4)).masked_fill(above, Scalars.Zero);  // [B, H, N, C, C]
         var dv = matmul(scores.transpose(3, 4), dOut).Plus(matmul(kl, leaving));        // [B, H, N, C, V + 1]
         var dq = matmul(dScores, ke).Plus(matmul(dOut, entering.transpose(3, 4))) * eq;  // [B, H, N, C, K]
-        var dk = matmul(dScores.transpose(3, 4), qe) * ek + matmul(vc, leaving.transpose(3, 4)) * el;
+        var dk = (matmul(dScores.transpose(3, 4), qe) * ek).Plus(matmul(vc, leaving.transpose(3, 4)) * el);
 
         // Log-decays: ∂L/∂G_t summed over t' ≥ t, inside each chunk and then over the chunks after it (in fp64: sums of
         // many cancelling terms), plus what the final state owes to exp(G_T), which every g_t is part of.
@@ -80,6 +82,20 @@ public static class GatedLinearAttentionBackward
         return new Gradients(Tokens(dq, kd).to(q.dtype).MoveToOuterDisposeScope(), Tokens(dk, kd).to(k.dtype).MoveToOuterDisposeScope(),
             gv.to(v.dtype).MoveToOuterDisposeScope(), gg.to(g.dtype).MoveToOuterDisposeScope(),
             initialState is null ? null : dS0.to(initialState.dtype).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The largest log-decay of any feature over a chunk of <see cref="GatedLinearAttention.DefaultChunkSize"/> tokens, as a
+    /// device scalar: at most <see cref="GatedLinearAttention.FactoredScoresMaxDecay"/> means that chunk length is safe for
+    /// <see cref="Normalized"/>. g [B, Hg, T, K or 1] as there.
+    /// </summary>
+    public static Tensor LargestChunkDecay(Tensor g)
+    {
+        using var scope = NewDisposeScope();
+        var (b, hg, t, w) = (g.shape[0], g.shape[1], g.shape[2], g.shape[3]);
+        long c = GatedLinearAttention.DefaultChunkSize, n = (t + c - 1) / c;
+        var padded = nn.functional.pad(g.to(ScalarType.Float32), new long[] { 0, 0, 0, n * c - t });
+        return padded.reshape(b, hg, n, c, w).sum(3).neg().max().MoveToOuterDisposeScope();
     }
 
     /// <summary>

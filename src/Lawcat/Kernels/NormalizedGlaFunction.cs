@@ -1,3 +1,4 @@
+using TorchSharp;
 using Lawcat.Kernels.Cuda;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
@@ -38,6 +39,7 @@ public sealed class NormalizedGlaFunction : MultiTensorFunction<NormalizedGlaFun
         ctx.set_materialize_grads(false);
         ctx.save_data(nameof(scale), scale);
         ctx.save_data(nameof(eps), eps);
+        ctx.save_data(nameof(ChunkDecay), new ChunkDecay(g));
         var (y, s) = onTensorCores ? GlaMma.Forward(q, k, v, g, scale, s0, eps) : GatedLinearAttention.Normalized(q, k, v, g, scale, eps, s0);
         return new() { y, s };
     }
@@ -54,7 +56,8 @@ public sealed class NormalizedGlaFunction : MultiTensorFunction<NormalizedGlaFun
         {
             var saved = ctx.get_saved_variables();
             d = GatedLinearAttentionBackward.Normalized(saved[0], saved[1], saved[2], saved[3], (double)ctx.get_data("scale"),
-                (double)ctx.get_data("eps"), saved[4], Defined(gradOutputs[0]), Defined(gradOutputs[1]));
+                (double)ctx.get_data("eps"), saved[4], Defined(gradOutputs[0]), Defined(gradOutputs[1]),
+                ((ChunkDecay)ctx.get_data(nameof(ChunkDecay))).SafeChunkSize());
             foreach (var x in new[] { d.Q, d.K, d.V, d.G, d.InitialState }) x?.MoveToOuterDisposeScope();
         }
         foreach (var x in gradOutputs) x?.Dispose();
@@ -64,6 +67,33 @@ public sealed class NormalizedGlaFunction : MultiTensorFunction<NormalizedGlaFun
     }
 
     static Tensor? Defined(Tensor? gradient) => gradient is null || gradient.IsInvalid ? null : gradient;
+
+    /// <summary>
+    /// The largest decay over a chunk of the forward's gates, copied to pinned host memory without waiting: by the backward
+    /// pass the copy has landed (the loss was read in between), so the backward learns its chunk length without stalling
+    /// the device. A copy not yet landed reads NaN, and the backward then checks for itself.
+    /// </summary>
+    sealed class ChunkDecay
+    {
+        readonly Tensor _host;
+
+        public ChunkDecay(Tensor g)
+        {
+            using var scope = NewDisposeScope();
+            using var notYet = double.NaN.ToScalar();
+            var host = full(1, notYet, ScalarType.Float32, CPU);
+            _host = (g.device.type == TorchSharp.DeviceType.CPU ? host : host.pin_memory()).DetachFromDisposeScope();
+            _host.copy_(GatedLinearAttentionBackward.LargestChunkDecay(g).reshape(1), true);
+        }
+
+        /// <summary>The default chunk length when the forward's gates allow it; null when unknown or too strongly decaying.</summary>
+        public int? SafeChunkSize()
+        {
+            float decay = _host.item<float>();
+            _host.Dispose();
+            return decay <= GatedLinearAttention.FactoredScoresMaxDecay ? GatedLinearAttention.DefaultChunkSize : null;
+        }
+    }
 
     /// <summary>The gradients the last backward call returned, kept alive until the engine has taken them.</summary>
     static class HandedOver
