@@ -8,7 +8,8 @@
 #   3. distillation throughput of the Llama-3.2-1B architecture (random bf16 weights built by Hugging Face transformers):
 #      1,024-token sequences, 8 per update, a few updates of each stage, tokens/s per stage (median over the updates
 #      after the first) and the process's peak GPU memory, each policy.
-# Needs .pack/ (pack.sh). Writes to $OUT: gpu.txt, training-speed.log, training-speed.tar.gz (JSON, metrics, the table).
+# Needs .pack/ (pack.sh). Writes to $OUT: gpu.txt, training-speed.log, training-speed.tar.gz (the raw JSON and metrics,
+# training-speed.json for docs/bench/ and training-speed.md, both from summarize_training.py). Set LAWCAT_COMMIT to record it.
 source scripts/device/env.sh
 set +e +o pipefail   # a failed step is reported by `step`; the run goes on
 W=/tmp/lawcat-training
@@ -41,41 +42,5 @@ for policy in ${POLICIES:-auto tensor-only}; do
   cp /tmp/d1b-speed/metrics.jsonl $W/training-metrics-$policy.jsonl
 done
 
-python3 - "$W" "$(cat $OUT/gpu.txt)" <<'PY' | tee $W/training-speed.md
-import glob, json, os, statistics, sys
-w, gpu = sys.argv[1], sys.argv[2]
-print(f"GPU: {gpu}; Llama-3.2-1B architecture, bf16, 1,024-token sequences, 8 per update")
-print()
-print("| kernels | stage | updates | tokens/s (median after the first update) | range | peak GPU memory (GiB, nvidia-smi) |")
-print("|---|---|---:|---:|---|---:|")
-for policy in ("auto", "tensor-only"):
-    path = f"{w}/training-metrics-{policy}.jsonl"
-    if not os.path.exists(path): continue
-    rows = [json.loads(l) for l in open(path) if l.strip()]
-    mem = max((int(l) for l in open(f"{w}/mem-{policy}.txt") if l.strip().isdigit()), default=0) / 1024
-    for stage, name in ((1, "stage 1, attention transfer"), (2, "stage 2, LoRA fine-tuning")):
-        r = [x["tokens_per_s"] for x in rows if x.get("stage") == stage and "tokens_per_s" in x]
-        if len(r) < 2: print(f"| {policy} | {name} | {len(r)} | - | - | {mem:.1f} |"); continue
-        print(f"| {policy} | {name} | {len(r)} | {statistics.median(r[1:]):,.0f} | {min(r[1:]):,.0f}-{max(r[1:]):,.0f} | {mem:.1f} |")
-print()
-print("| what | B | T | policy | forward (ms) | forward+backward (ms) | peak GiB |")
-print("|---|---:|---:|---|---:|---:|---:|")
-for path in sorted(glob.glob(f"{w}/op-*.json")) + sorted(glob.glob(f"{w}/softmax-*.json")):
-    d = json.load(open(path))
-    b = d["options"]["Batch"]
-    by = {}
-    for r in d["results"]:
-        by.setdefault((r["Method"], r["Length"]), {})[r["Pass"]] = r
-    for (m, t), p in by.items():
-        f, fb = p.get("forward", {}), p.get("forward+backward", {})
-        peak = (fb or f).get("PeakBytes")
-        ms = lambda x: "-" if not x or x.get("Error") else f"{x['Milliseconds']:.3f}"
-        print(f"| {m} | {b} | {t} | {d['kernels']} | {ms(f)} | {ms(fb)} | {'-' if peak is None else f'{peak / 2**30:.2f}'} |")
-for path in sorted(glob.glob(f"{w}/fla-*.json")):
-    d = json.load(open(path))
-    for r in d["rows"]:
-        print(f"| fla chunk_gla {d['fla']} (autotune {d['fla_autotune_seconds'] or 0:.0f} s apart) | {r['batch']} | {r['length']} | - | - | "
-              f"{r.get('fla_chunk_gla_fwd_bwd_ms', float('nan')):.3f} | {r.get('fla_fwd_bwd_peak_bytes', 0) / 2**30:.2f} |")
-        print(f"| PyTorch SDPA | {r['batch']} | {r['length']} | - | - | {r.get('sdpa_fwd_bwd_ms', float('nan')):.3f} | {r.get('sdpa_fwd_bwd_peak_bytes', 0) / 2**30:.2f} |")
-PY
+LAWCAT_COMMIT=${LAWCAT_COMMIT:-} python3 scripts/device/summarize_training.py $W "$(cat $OUT/gpu.txt)" $W/training-speed.json | tee $W/training-speed.md
 tar -czf $OUT/training-speed.tar.gz -C $W .

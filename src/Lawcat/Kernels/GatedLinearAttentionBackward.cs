@@ -19,7 +19,8 @@ public static class GatedLinearAttentionBackward
     /// The gradients of (y, final state) = <see cref="GatedLinearAttention.Normalized"/>(q, k, v, g, scale, eps, initial
     /// state) for upstream gradients <paramref name="dy"/> [B, H, T, V] and <paramref name="dFinal"/> [B, H, K, V + 1] (null:
     /// that output is unused). Shapes as there: v [B, Hv, T, V] and g [B, Hg, T, K or 1] may be shared by groups of
-    /// query heads. Recomputation and gradients run in fp32. <paramref name="chunkSize"/>: a chunk length known to keep the
+    /// query heads. Recomputation and gradients run in fp32; for bf16 inputs on CUDA the matrix products take TF32 (a 10-bit
+    /// mantissa, finer than the inputs' 7 bits). <paramref name="chunkSize"/>: a chunk length known to keep the
     /// factored scores in range (see <see cref="LargestChunkDecay"/>); null: found here, at the cost of reading a value from
     /// the device.
     /// </summary>
@@ -27,6 +28,7 @@ public static class GatedLinearAttentionBackward
         Tensor? dy, Tensor? dFinal, int? chunkSize = null)
     {
         using var scope = NewDisposeScope();
+        using var precision = new Tf32Products(q.dtype == ScalarType.BFloat16 && q.device.type == TorchSharp.DeviceType.CUDA);
         var (b, h, t, kd) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3]);
         long vd = v.shape[3];
         var values = GatedLinearAttention.WithDenominatorColumn(GatedLinearAttention.ShareHeads(v.to(ScalarType.Float32), h, vd, "value"));  // [B, H, T, V + 1]
@@ -141,6 +143,27 @@ public static class GatedLinearAttentionBackward
         var entering = local.Plus(before.to(ScalarType.Float32).exp().unsqueeze(-1) * blockEntering.unsqueeze(4));   // [B, H, M, K, P, V]
         entering = entering.permute(0, 1, 2, 4, 3, 5).reshape(b, h, m * p, kd, vd)[.., .., ..(int)n];   // [B, H, N, K, V]
         return (entering.MoveToOuterDisposeScope(), final.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Within its scope, fp32 matrix products on CUDA may use TF32 (libtorch's process-wide switch, restored after). Only the
+    /// autograd engine's thread issues work while a backward pass runs.
+    /// </summary>
+    sealed class Tf32Products : IDisposable
+    {
+        readonly bool? _before;
+
+        public Tf32Products(bool on)
+        {
+            if (!on) return;
+            _before = TorchSharp.torch.backends.cuda.matmul.allow_tf32;
+            TorchSharp.torch.backends.cuda.matmul.allow_tf32 = true;
+        }
+
+        public void Dispose()
+        {
+            if (_before is bool before) TorchSharp.torch.backends.cuda.matmul.allow_tf32 = before;
+        }
     }
 
     /// <summary>Gradients of the query heads [B, H, T, W] summed onto the <paramref name="shared"/> heads they were repeated from.</summary>
