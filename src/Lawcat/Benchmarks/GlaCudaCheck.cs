@@ -10,7 +10,9 @@ namespace Lawcat.Benchmarks;
 /// specification) in fla's style: outputs and final states, relative RMSE ≤ 1e-5 with fp32 inputs and ≤ 5e-3 with bf16
 /// inputs, over lengths around the chunk size, gates from weak to strong (every score path), with an initial state, and
 /// prefill followed by decoding steps; the tensor-core kernels also normalized, on strided views, with gates shared by
-/// groups of heads and sequences cut into several segments. Needs a CUDA device.
+/// groups of heads and sequences cut into several segments; the training path (<see cref="NormalizedGlaFunction"/>: the
+/// tensor-core forward and the closed-form backward) on outputs, final states and the gradients of q, k, v, g and the
+/// initial state against autograd through the recurrence, within 5e-3 (bf16 operands). Needs a CUDA device.
 /// </summary>
 public static class GlaCudaCheck
 {
@@ -18,7 +20,11 @@ public static class GlaCudaCheck
     public static List<KernelCheckRow> Run(Device device) => KernelCheck.Run(Cases(device));
 
     /// <summary>Every case, to run with <see cref="KernelCheck.Run"/>.</summary>
-    public static IEnumerable<KernelCheck.Case> Cases(Device device) => CudaCoreCases(device).Concat(TensorCoreCases(device, small: false));
+    public static IEnumerable<KernelCheck.Case> Cases(Device device) =>
+        CudaCoreCases(device).Concat(TensorCoreCases(device, small: false)).Concat(TrainingCases(device, small: false));
+
+    /// <summary>The training-path cases alone; <paramref name="small"/> as in <see cref="RunTensorCores"/>.</summary>
+    public static List<KernelCheckRow> RunTraining(Device device, bool small = false) => KernelCheck.Run(TrainingCases(device, small));
 
     /// <summary>
     /// The tensor-core cases alone (<see cref="GlaMma"/>): with <paramref name="small"/>, fewer and shorter ones on fewer
@@ -50,6 +56,51 @@ public static class GlaCudaCheck
         // Values shared by groups of heads, as a GQA layer's are.
         int shared = small ? 130 : 1000;
         yield return One(TensorCoreName(shared, 16.0, true, true, heads, 2), () => TensorCores(device, shared, 16.0, normalize: true, strided: true, heads, valueHeads: 2));
+    }
+
+    static IEnumerable<KernelCheck.Case> TrainingCases(Device device, bool small)
+    {
+        foreach (var t in small ? new[] { 1, 100 } : new[] { 1, 100, 1000 })
+            foreach (var normalizer in new[] { 0.1, 16.0 })
+            {
+                string name = $"training T={t} normalizer={normalizer}";
+                yield return new KernelCheck.Case(name, () => Training(device, name, t, normalizer));
+            }
+    }
+
+    /// <summary>
+    /// A bf16 layer's training call through <see cref="KernelBackend"/> (fp32 leaves rounded to bf16 operands; 8 query heads
+    /// sharing 2 value and gate heads; an initial state) against autograd through the recurrence on the rounded values:
+    /// four rows, the outputs and final states, then the gradients in pairs.
+    /// </summary>
+    static IEnumerable<KernelCheckRow> Training(Device device, string name, int t, double normalizer)
+    {
+        using var scope = NewDisposeScope();
+        using var grad = enable_grad();
+        manual_seed(t * 7 + (long)normalizer);
+        long b = 2, h = 8, shared = 2, kd = 64, vd = 64;
+        Tensor Rounded(Tensor x) => x.to(ScalarType.BFloat16).to(ScalarType.Float32);
+        var inputs = new[]
+        {
+            Rounded(randn(b, h, t, kd, device: device).softmax(-1)), Rounded(randn(b, h, t, kd, device: device).softmax(-1)),
+            Rounded(randn(b, shared, t, vd, device: device)), nn.functional.logsigmoid(randn(b, shared, t, kd, device: device)).Over(normalizer),
+            rand(b, h, kd, vd + 1, device: device).Times(0.1),
+        };
+        var dy = randn(b, h, t, vd, device: device);
+        var dFinal = randn(b, h, kd, vd + 1, device: device);
+        Tensor[] Run(Func<Tensor[], (Tensor Y, Tensor S)> form)
+        {
+            var leaves = inputs.Select(x => x.detach().requires_grad_(true)).ToArray();
+            var (y, s) = form(leaves);
+            (y.to(ScalarType.Float32) * dy).sum().Plus((s * dFinal).sum()).backward();
+            return new[] { y.detach(), s.detach() }.Concat(leaves.Select(x => x.grad!)).ToArray();
+        }
+        const double scale = 0.125, eps = 1e-10;
+        var reference = Run(x => GatedLinearAttention.Normalized(x[0], x[1], x[2], x[3], scale, eps, x[4], GlaForm.Recurrent));
+        var actual = Run(x => KernelBackend.Normalized(x[0], x[1], x[2], x[3], scale, eps, x[4], KernelPolicy.TensorCores, operands: ScalarType.BFloat16));
+        var pairs = new[] { ("output / final state", 0, 1), ("dq / dk", 2, 3), ("dv / dg", 4, 5), ("dS0", 6, 6) };
+        return pairs.Select(p => new KernelCheckRow($"{name}: {p.Item1}", KernelCheck.Rmse(reference[p.Item2], actual[p.Item2]),
+            KernelCheck.Rmse(reference[p.Item3], actual[p.Item3]), 5e-3)).ToList();
     }
 
     static KernelCheck.Case One(string name, Func<KernelCheckRow> run) => new(name, () => new[] { run() });

@@ -42,4 +42,19 @@ public class KernelEmulationTests(ITestOutputHelper output)
         Assert.Equal(13, rows.Count);
         Assert.All(rows, r => Assert.True(r.Passed, $"{r.Case}: {r.OutputError:E2} / {r.StateError:E2} (tolerance {r.Tolerance:E0})"));
     }
+
+    /// <summary>
+    /// The training path's check as <c>lawcat bench kernels</c> runs it on a GPU (<see cref="GlaCudaCheck.RunTraining"/>), its
+    /// forward on the emulated tensor-core kernels: outputs, final states and all five gradients within 5e-3.
+    /// </summary>
+    [Fact]
+    public void TrainingPathMatchesAutogradThroughTheRecurrence()
+    {
+        using var _ = KernelLaunchers.Use(new EmulatedKernels());
+        using var oneThread = new SingleTorchThread();
+        var rows = GlaCudaCheck.RunTraining(CPU, small: true);
+        foreach (var r in rows) output.WriteLine($"{r.Case}: {r.OutputError:E2} / {r.StateError:E2}{(r.Error is null ? "" : " " + r.Error)}");
+        Assert.Equal(16, rows.Count);
+        Assert.All(rows, r => Assert.True(r.Passed, $"{r.Case}: {r.OutputError:E2} / {r.StateError:E2} (tolerance {r.Tolerance:E0})"));
+    }
 }
