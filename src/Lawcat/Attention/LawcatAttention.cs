@@ -280,7 +280,10 @@ public sealed class LawcatAttention : DecoderAttention
     Tensor FusedStudentHeads(Tensor x, AttentionContext ctx, LawcatState? state, bool decoding) =>
         decoding ? FusedDecodeStep(x, state!) : FusedPrefill(x, ctx, state);
 
-    /// <summary>A prompt: projections (cuBLAS) and gate in tensor operations, one kernel for the conv and feature maps, the tensor-core op.</summary>
+    /// <summary>
+    /// A prompt: projections (cuBLAS) and gate in tensor operations, one kernel for the conv and feature maps, the tensor-core
+    /// op; in training, the last two as autograd nodes (<see cref="KernelBackend.Features"/>, <see cref="KernelBackend.Normalized"/>).
+    /// </summary>
     Tensor FusedPrefill(Tensor x, AttentionContext ctx, LawcatState? state)
     {
         using var scope = NewDisposeScope();
@@ -288,7 +291,7 @@ public sealed class LawcatAttention : DecoderAttention
         var (qp, kp, vp) = (q_proj.forward(x), k_proj.forward(x), v_proj.forward(x));    // [B, T, H*D], [B, T, Hkv*D] x 2
         var g = gate.forward(x.to(ScalarType.Float32));                                   // [B, Hkv, T, K or 1] or null
         var valid = ctx.KeyMask?[.., (int)ctx.PastLength..];                               // [B, T]
-        var (fq, fk, qt, kt) = LawcatKernels.Features(qp, kp, q_conv1d!.Weight, k_conv1d!.Weight, state?.QTail, state?.KTail, feature_map.Weight!, valid, _heads, _kvHeads);
+        var (fq, fk, qt, kt) = KernelBackend.Features(qp, kp, q_conv1d!.Weight, k_conv1d!.Weight, state?.QTail, state?.KTail, feature_map.Weight!, valid, _heads, _kvHeads);
         state?.SetTails(qt, kt, null);
         var v = vp.view(b, t, _kvHeads, _headDim).transpose(1, 2);                          // [B, Hkv, T, D], shared by each group
         var (o, s) = KernelBackend.Normalized(fq, fk, v, g ?? zeros(new[] { b, 1L, t, 1L }, ScalarType.Float32, x.device), 1.0 / Math.Sqrt(_headDim),

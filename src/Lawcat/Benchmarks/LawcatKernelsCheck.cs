@@ -11,7 +11,8 @@ namespace Lawcat.Benchmarks;
 /// tensor operations: a layer with random (trained-looking) conv filters, feature maps and gates, a left-padded batch,
 /// prefill, then decoding steps (the decoding kernel projecting the token and computing the low-rank gate itself, and,
 /// in one case, handed the projections and a scalar gate's decays); outputs, recurrent states and conv tails, relative
-/// RMSE ≤ 5e-3, and ≤ 1e-2 for a bf16 layer (the fused path hands the op bf16 features, the tensor path fp32 ones). Also the normalized decoding step
+/// RMSE ≤ 5e-3, and ≤ 1e-2 for a bf16 layer (the fused path hands the op bf16 features, the tensor path fp32 ones); a bf16
+/// layer's training gradients on the fused path (features and op as autograd nodes), within 1e-2. Also the normalized decoding step
 /// alone against the fp32 recurrence (≤ 1e-5 fp32, ≤ 5e-3 bf16).
 /// Needs a CUDA device.
 /// </summary>
@@ -35,6 +36,8 @@ public static class LawcatKernelsCheck
             () => Layer(device, ScalarType.BFloat16, prompt: 2, steps: 3, inputsGiven: true));
         foreach (var dtype in new[] { ScalarType.BFloat16, ScalarType.Float32 })
             yield return Fused(device, $"normalized step {dtype}", () => new[] { Step(device, dtype) });
+        int trained = small ? 70 : 150;
+        yield return Fused(device, $"fused layer training BFloat16, prompt {trained}", () => Training(device, trained));
     }
 
     static KernelCheck.Case Fused(Device device, string name, Func<IEnumerable<KernelCheckRow>> rows) => new(name, () =>
@@ -97,6 +100,45 @@ public static class LawcatKernelsCheck
         yield return new KernelCheckRow($"{what}: decoded outputs", KernelCheck.Rmse(r[.., prompt..], o[.., prompt..]), 0, tol);
         yield return new KernelCheckRow($"{what}: state", KernelCheck.Rmse(refState.S!, state.S!), 0, tol);
         yield return new KernelCheckRow($"{what}: conv tails", KernelCheck.Rmse(refState.QTail!, state.QTail!), KernelCheck.Rmse(refState.KTail!, state.KTail!), Tolerance);
+    }
+
+    /// <summary>
+    /// A training step's gradients: a bf16 layer's prompt (left-padded batch) with its LAWCAT parameters training, the loss
+    /// a fixed random projection of the real tokens' outputs; on the fused kernels (the features and op nodes) against the
+    /// tensor operations. Rows: the outputs, then each new parameter's gradient (the conv filters' pair in one row).
+    /// </summary>
+    static IEnumerable<KernelCheckRow> Training(Device device, int prompt)
+    {
+        using var scope = NewDisposeScope();
+        var layer = RandomLayer(device, ScalarType.BFloat16, inputsGiven: false, out var config);
+        using var grad = enable_grad();
+        var rotary = new RotaryEmbedding(config);
+        var x = randn(new long[] { 2, prompt, config.HiddenSize }, dtype: ScalarType.BFloat16, device: device);
+        var mask = ones(new long[] { 2, prompt }, ScalarType.Bool, device);
+        mask[1, ..10].fill_(Scalars.Zero);                                                               // row 1 is left-padded
+        var pos = TensorNumbers.Arange(0, prompt, device).unsqueeze(0).expand(2, prompt);
+        var (cos, sin) = rotary.Forward(pos, ScalarType.BFloat16);
+        var ctx = new AttentionContext { PositionIds = pos, Cos = cos, Sin = sin, PastLength = 0, KeyMask = mask };
+        var upstream = randn(new long[] { 2, prompt, config.NumAttentionHeads * 64L }, device: device) * mask.unsqueeze(-1).to(ScalarType.Float32);
+        var parameters = layer.NewParameters().ToList();
+        foreach (var (_, p) in parameters) p.requires_grad = true;
+        (Tensor Out, Dictionary<string, Tensor> Grads) Run(KernelPolicy policy)
+        {
+            layer.Kernels = policy;
+            foreach (var (_, p) in parameters) p.grad?.zero_();
+            var y = layer.StudentHeads(x, ctx);
+            (y.to(ScalarType.Float32) * upstream).sum().backward();
+            return (y.detach(), parameters.ToDictionary(p => p.Name, p => p.Parameter.grad!.clone()));
+        }
+        var (refOut, refGrads) = Run(KernelPolicy.TensorOnly);
+        var (outFused, grads) = Run(KernelPolicy.Fused);
+        string what = $"fused layer training BFloat16, prompt {prompt}";
+        var real = mask.unsqueeze(-1).to(refOut.dtype);
+        yield return new KernelCheckRow($"{what}: outputs", KernelCheck.Rmse(refOut * real, outFused * real), 0, LayerBf16Tolerance);
+        yield return new KernelCheckRow($"{what}: d q_conv1d / d k_conv1d", KernelCheck.Rmse(refGrads["q_conv1d.weight"], grads["q_conv1d.weight"]),
+            KernelCheck.Rmse(refGrads["k_conv1d.weight"], grads["k_conv1d.weight"]), LayerBf16Tolerance);
+        foreach (var name in refGrads.Keys.Where(n => !n.Contains("conv1d")))
+            yield return new KernelCheckRow($"{what}: d {name}", KernelCheck.Rmse(refGrads[name], grads[name]), 0, LayerBf16Tolerance);
     }
 
     /// <summary>The normalized decoding step alone, on features, values and gates shared by groups of heads.</summary>

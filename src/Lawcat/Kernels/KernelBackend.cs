@@ -7,7 +7,8 @@ namespace Lawcat.Kernels;
 /// The one place that decides where LAWCAT's attention runs. Each call names a <see cref="KernelPolicy"/>; the highest
 /// level it allows whose kernels take the call's inputs runs it:
 /// <list type="bullet">
-/// <item>fused LAWCAT kernels (<see cref="LawcatKernels"/>): a layer's conv and feature maps for a prompt, a whole decoding step;</item>
+/// <item>fused LAWCAT kernels (<see cref="LawcatKernels"/>): a layer's conv and feature maps for a prompt (in training, as the
+/// autograd node <see cref="LawcatFeaturesFunction"/>), a whole decoding step;</item>
 /// <item>tensor cores (<see cref="GlaMma"/>): the chunked op on bf16 operands, key width 64; with gradients, the normalized
 /// op as one autograd node (<see cref="NormalizedGlaFunction"/>) whose backward is closed-form and chunked;</item>
 /// <item>CUDA cores (<see cref="GlaCuda"/>): the chunked op and its step in fp32 arithmetic, any width;</item>
@@ -88,13 +89,23 @@ public static class KernelBackend
 
     /// <summary>
     /// Whether a LAWCAT layer's per-token work runs on the fused kernels: <paramref name="policy"/> allows them, the launcher
-    /// runs on <paramref name="x"/>'s device, no gradient is needed, the layer computes what they compute
-    /// (<paramref name="headlinePath"/>: conv on q and k, Hedgehog, denominator normalization, no RoPE, no window, chunked form)
-    /// and <see cref="LawcatKernels.SupportsLayer"/> takes its widths and dtypes.
+    /// runs on <paramref name="x"/>'s device, the layer computes what they compute (<paramref name="headlinePath"/>: conv on q
+    /// and k, Hedgehog, denominator normalization, no RoPE, no window, chunked form) and <see cref="LawcatKernels.SupportsLayer"/>
+    /// takes its widths and dtypes. A prompt may need gradients (training: see <see cref="Features"/>); a decoding step may not.
     /// </summary>
     public static bool FusedLayer(KernelPolicy policy, Tensor x, bool decoding, bool headlinePath, bool needsGradient, LawcatKernels.LayerShape shape) =>
-        policy.Allows(KernelPolicy.Fused) && headlinePath && !needsGradient && KernelLaunchers.Current.Runs(x.device)
+        policy.Allows(KernelPolicy.Fused) && headlinePath && !(needsGradient && decoding) && KernelLaunchers.Current.Runs(x.device)
         && LawcatKernels.SupportsLayer(shape, x.dtype, decoding);
+
+    /// <summary>
+    /// A prompt's conv and feature maps on the fused kernel (<see cref="LawcatKernels.Features"/>, same arguments); when an
+    /// input needs a gradient, as the autograd node <see cref="LawcatFeaturesFunction"/> around it.
+    /// </summary>
+    public static (Tensor Fq, Tensor Fk, Tensor QTail, Tensor KTail) Features(Tensor qp, Tensor kp, Tensor convQ, Tensor convK,
+        Tensor? qTail, Tensor? kTail, Tensor featureWeights, Tensor? valid, int heads, int kvHeads) =>
+        NeedsGradient(new[] { qp, kp, convQ, convK, featureWeights })
+            ? LawcatFeaturesFunction.Apply(qp, kp, convQ, convK, qTail, kTail, featureWeights, valid, heads, kvHeads)
+            : LawcatKernels.Features(qp, kp, convQ, convK, qTail, kTail, featureWeights, valid, heads, kvHeads);
 
     static Tensor Bf16(Tensor x) => x.dtype == ScalarType.BFloat16 ? x : x.to(ScalarType.BFloat16);
 }

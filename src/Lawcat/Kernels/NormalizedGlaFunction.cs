@@ -34,9 +34,7 @@ public sealed class NormalizedGlaFunction : MultiTensorFunction<NormalizedGlaFun
         var (q, k, v, g, s0) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], vars[4] as Tensor);
         var (scale, eps, onTensorCores) = ((double)vars[5], (double)vars[6], (bool)vars[7]);
         ctx.save_for_backward(new() { q, k, v, g, s0! });
-        // An unused output's gradient arrives undefined: TorchSharp would make zeros from a copy of the output that the
-        // caller's dispose scope may already have freed.
-        ctx.set_materialize_grads(false);
+        ctx.set_materialize_grads(false);                                              // see GradientHandOver.Defined
         ctx.save_data(nameof(scale), scale);
         ctx.save_data(nameof(eps), eps);
         ctx.save_data(nameof(ChunkDecay), new ChunkDecay(g));
@@ -45,28 +43,14 @@ public sealed class NormalizedGlaFunction : MultiTensorFunction<NormalizedGlaFun
     }
 
     /// <inheritdoc/>
-    public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
+    public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs) => GradientHandOver.Run(gradOutputs, () =>
     {
-        // On CUDA this runs on autograd's device thread, outside any dispose scope: everything made here is freed here, or
-        // (the gradients, which the engine copies only after this returns) by the next call; left to the garbage collector,
-        // the device memory behind them piled up (118 GiB in a distillation of the 1B architecture).
-        HandedOver.Release();
-        GatedLinearAttentionBackward.Gradients d;
-        using (var scope = NewDisposeScope())
-        {
-            var saved = ctx.get_saved_variables();
-            d = GatedLinearAttentionBackward.Normalized(saved[0], saved[1], saved[2], saved[3], (double)ctx.get_data("scale"),
-                (double)ctx.get_data("eps"), saved[4], Defined(gradOutputs[0]), Defined(gradOutputs[1]),
-                ((ChunkDecay)ctx.get_data(nameof(ChunkDecay))).SafeChunkSize());
-            foreach (var x in new[] { d.Q, d.K, d.V, d.G, d.InitialState }) x?.MoveToOuterDisposeScope();
-        }
-        foreach (var x in gradOutputs) x?.Dispose();
-        var grads = new List<Tensor> { d.Q, d.K, d.V, d.G, d.InitialState!, null!, null!, null! };
-        HandedOver.Hold(grads);
-        return grads;
-    }
-
-    static Tensor? Defined(Tensor? gradient) => gradient is null || gradient.IsInvalid ? null : gradient;
+        var saved = ctx.get_saved_variables();
+        var d = GatedLinearAttentionBackward.Normalized(saved[0], saved[1], saved[2], saved[3], (double)ctx.get_data("scale"),
+            (double)ctx.get_data("eps"), saved[4], GradientHandOver.Defined(gradOutputs[0]), GradientHandOver.Defined(gradOutputs[1]),
+            ((ChunkDecay)ctx.get_data(nameof(ChunkDecay))).SafeChunkSize());
+        return new List<Tensor?> { d.Q, d.K, d.V, d.G, d.InitialState, null, null, null };
+    });
 
     /// <summary>
     /// The largest decay over a chunk of the forward's gates, copied to pinned host memory without waiting: by the backward
@@ -92,27 +76,6 @@ public sealed class NormalizedGlaFunction : MultiTensorFunction<NormalizedGlaFun
             float decay = _host.item<float>();
             _host.Dispose();
             return decay <= GatedLinearAttention.FactoredScoresMaxDecay ? GatedLinearAttention.DefaultChunkSize : null;
-        }
-    }
-
-    /// <summary>The gradients the last backward call returned, kept alive until the engine has taken them.</summary>
-    static class HandedOver
-    {
-        static readonly object Gate = new();
-        static List<Tensor>? _held;
-
-        public static void Hold(List<Tensor> grads)
-        {
-            lock (Gate) _held = grads;
-        }
-
-        public static void Release()
-        {
-            lock (Gate)
-            {
-                _held?.ForEach(x => x?.Dispose());
-                _held = null;
-            }
         }
     }
 }
