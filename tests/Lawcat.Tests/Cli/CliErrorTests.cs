@@ -57,6 +57,7 @@ public class CliErrorTests
         CliTests.AssertUserError(Run("eval", "passkey", "--lengths", "NaN"), "--lengths", "'NaN'");
         CliTests.AssertUserError(Run("eval", "passkey", "--lengths", "100.5"), "--lengths", "whole number");
         CliTests.AssertUserError(Run("eval", "niah", "--max-new-tokens", "2000000"), "--max-new-tokens 2000000", "1,048,576");
+        CliTests.AssertUserError(Run("bench", "attention", "--batch", "0", "--lengths", "16"), "--batch 0", "at least 1");
         var fixture = TestPaths.LlamaFixture("gqa1-tied");   // max_position_embeddings 256
         CliTests.AssertUserError(Run("generate", "--model", fixture, "--prompt-ids", "1", "--max-new-tokens", "0"), "--max-new-tokens 0");
         var r = Run("generate", "--model", fixture, "--prompt-ids", "1,2,3", "--max-new-tokens", "260");
