@@ -113,10 +113,9 @@ public static class GatedLinearAttention
         var (b, h, t, kd, vd) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3], v.shape[3]);
         int c = chunkSize, sub = Math.Min(SubChunkSize, chunkSize);
         if (c % sub != 0) throw new ArgumentException($"chunk size {c} must be a multiple of {sub}");
-        long n = (t + c - 1) / c, pad = n * c - t;
+        long n = (t + c - 1) / c;
         // Zero k/v padding adds nothing to the state and zero log-decay changes nothing, so padding is exact.
-        Tensor Chunks(Tensor x) => nn.functional.pad(x.to(ScalarType.Float32), new long[] { 0, 0, 0, pad })
-            .view(b, h, n, c, x.shape[3]);                                             // [B, H, N, C, X]
+        Tensor Chunks(Tensor x) => InChunks(x, c);
         var (qc, kc, vc) = (Chunks(q), Chunks(k), Chunks(v));
         var cum = Chunks(g).cumsum(3);                                                 // [B, H, N, C, K], within-chunk
         var last = cum[.., .., .., ^1..];                                              // [B, H, N, 1, K]
@@ -248,6 +247,15 @@ public static class GatedLinearAttention
         var after = (d.exp().unsqueeze(-1) * s0.unsqueeze(2)).Plus(u);                // state after chunk n
         var entering = cat(new[] { s0.unsqueeze(2), after[.., .., ..(int)(n - 1)] }, 2);
         return (entering, after[.., .., -1]);
+    }
+
+    /// <summary>[B, H, T, X] → [B, H, N, C, X] in fp32, zero-padded at the end to whole chunks of <paramref name="chunk"/> tokens.</summary>
+    internal static Tensor InChunks(Tensor x, int chunk)
+    {
+        var (b, h, t) = (x.shape[0], x.shape[1], x.shape[2]);
+        long n = (t + chunk - 1) / chunk, pad = n * chunk - t;
+        var x32 = x.to(ScalarType.Float32);
+        return (pad == 0 ? x32 : nn.functional.pad(x32, new long[] { 0, 0, 0, pad })).reshape(b, h, n, chunk, x.shape[3]);
     }
 
     static Tensor NewState(Tensor q, Tensor v) => zeros(new[] { q.shape[0], q.shape[1], q.shape[3], v.shape[3] }, ScalarType.Float32, q.device);

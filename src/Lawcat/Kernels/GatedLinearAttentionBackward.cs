@@ -33,14 +33,10 @@ public static class GatedLinearAttentionBackward
         long vd = v.shape[3];
         var values = GatedLinearAttention.WithDenominatorColumn(GatedLinearAttention.ShareHeads(v.to(ScalarType.Float32), h, vd, "value"));  // [B, H, T, V + 1]
         var gates = GatedLinearAttention.ExpandGate(g.to(ScalarType.Float32), q);                                                           // [B, H, T, K]
-        int c = chunkSize ?? ChunkSize(gates, b, h, t, kd);
-        long n = (t + c - 1) / c, pad = n * c - t;
+        int c = chunkSize ?? ChunkSize(gates);
+        long n = (t + c - 1) / c;
         // Zero padding adds nothing to states or gradients (zero q, k, v and upstream gradient; zero log-decay).
-        Tensor Chunks(Tensor x)
-        {
-            var x32 = x.to(ScalarType.Float32);
-            return (pad == 0 ? x32 : nn.functional.pad(x32, new long[] { 0, 0, 0, pad })).reshape(b, h, n, c, x.shape[3]);   // [B, H, N, C, X]
-        }
+        Tensor Chunks(Tensor x) => GatedLinearAttention.InChunks(x, c);                // [B, H, N, C, X]
         var (qc, kc, vc) = (Chunks(q), Chunks(k), Chunks(values));
         var dyc = Chunks(dy ?? zeros(new[] { b, h, t, vd }, ScalarType.Float32, q.device));
         var cum = Chunks(gates).cumsum(3);                                               // [B, H, N, C, K], within-chunk running sum
@@ -87,30 +83,27 @@ public static class GatedLinearAttentionBackward
     }
 
     /// <summary>
-    /// The largest log-decay of any feature over a chunk of <see cref="GatedLinearAttention.DefaultChunkSize"/> tokens, as a
-    /// device scalar: at most <see cref="GatedLinearAttention.FactoredScoresMaxDecay"/> means that chunk length is safe for
-    /// <see cref="Normalized"/>. g [B, Hg, T, K or 1] as there.
+    /// The largest log-decay of any feature over a chunk of <paramref name="chunk"/> tokens (by default
+    /// <see cref="GatedLinearAttention.DefaultChunkSize"/>), as a device scalar: at most
+    /// <see cref="GatedLinearAttention.FactoredScoresMaxDecay"/> means that chunk length is safe for <see cref="Normalized"/>.
+    /// g [B, Hg, T, K or 1] as there.
     /// </summary>
-    public static Tensor LargestChunkDecay(Tensor g)
+    public static Tensor LargestChunkDecay(Tensor g, int chunk = GatedLinearAttention.DefaultChunkSize)
     {
         using var scope = NewDisposeScope();
-        var (b, hg, t, w) = (g.shape[0], g.shape[1], g.shape[2], g.shape[3]);
-        long c = GatedLinearAttention.DefaultChunkSize, n = (t + c - 1) / c;
-        var padded = nn.functional.pad(g.to(ScalarType.Float32), new long[] { 0, 0, 0, n * c - t });
-        return padded.reshape(b, hg, n, c, w).sum(3).neg().max().MoveToOuterDisposeScope();
+        return GatedLinearAttention.InChunks(g, chunk).sum(3).neg().max().MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// The longest chunk (64, halving) in which no feature decays by more than <see cref="GatedLinearAttention.FactoredScoresMaxDecay"/>,
     /// so the factored scores q·e^G and k·e^−G stay within fp32's range; down to one token, where they are exact.
     /// </summary>
-    static int ChunkSize(Tensor gates, long b, long h, long t, long kd)
+    static int ChunkSize(Tensor gates)
     {
         int c = GatedLinearAttention.DefaultChunkSize;
         for (; c > 1; c /= 2)
         {
-            long n = (t + c - 1) / c;
-            var decay = nn.functional.pad(gates, new long[] { 0, 0, 0, n * c - t }).view(b, h, n, c, kd).sum(3).neg().max();
+            using var decay = LargestChunkDecay(gates, c);
             if (decay.item<float>() <= GatedLinearAttention.FactoredScoresMaxDecay) break;
         }
         return c;
