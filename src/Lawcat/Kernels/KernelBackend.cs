@@ -66,11 +66,13 @@ public static class KernelBackend
         {
             using var scope = NewDisposeScope();
             var (qb, kb, vb) = operands == ScalarType.BFloat16 ? (Bf16(q), Bf16(k), Bf16(v)) : (q, k, v);
-            bool tensorCores = GlaMma.Supports(qb, kb, vb, g);
-            var (y, s) = NeedsGradient(new[] { q, k, v, g, initialState }) ? NormalizedGlaFunction.Apply(qb, kb, vb, g, scale, eps, initialState, tensorCores)
-                : tensorCores ? GlaMma.Forward(qb, kb, vb, g, scale, initialState, eps)
-                : default;
-            if (y is not null) return (y.MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
+            bool tensorCores = GlaMma.Supports(qb, kb, vb, g), gradient = NeedsGradient(new[] { q, k, v, g, initialState });
+            if (gradient || tensorCores)
+            {
+                var (y, s) = gradient ? NormalizedGlaFunction.Apply(qb, kb, vb, g, scale, eps, initialState, tensorCores)
+                    : GlaMma.Forward(qb, kb, vb, g, scale, initialState, eps);
+                return (y.MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
+            }
         }
         return GatedLinearAttention.Normalize(q, k, v, g, eps, (values, gates) => Chunked(q, k, values, gates, scale, initialState, policy, chunkSize));
     }
