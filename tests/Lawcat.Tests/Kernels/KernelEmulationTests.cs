@@ -18,15 +18,7 @@ namespace Lawcat.Tests.Kernels;
 public class KernelEmulationTests(ITestOutputHelper output)
 {
     [Fact]
-    public void FusedKernelsMatchTheTensorOperations()
-    {
-        using var _ = KernelLaunchers.Use(new EmulatedKernels());
-        using var oneThread = new SingleTorchThread();
-        var rows = LawcatKernelsCheck.Run(CPU, small: true);
-        foreach (var r in rows) output.WriteLine($"{r.Case}: {r.OutputError:E2} / {r.StateError:E2}{(r.Error is null ? "" : " " + r.Error)}");
-        Assert.Equal(20, rows.Count);
-        Assert.All(rows, r => Assert.True(r.Passed, $"{r.Case}: {r.OutputError:E2} / {r.StateError:E2} (tolerance {r.Tolerance:E0})"));
-    }
+    public void FusedKernelsMatchTheTensorOperations() => AllPass(() => LawcatKernelsCheck.Run(CPU, small: true), 20);
 
     /// <summary>
     /// The tensor-core GLA prefill (GlaMmaKernels.cu; mma.sync, ldmatrix and cp.async written out from the PTX ISA in the
@@ -34,28 +26,23 @@ public class KernelEmulationTests(ITestOutputHelper output)
     /// a smaller size (4 heads, two segments, lengths 7 to 200, both score paths, shared value heads), within 5e-3.
     /// </summary>
     [Fact]
-    public void TensorCoreKernelsMatchTheRecurrence()
-    {
-        using var _ = KernelLaunchers.Use(new EmulatedKernels());
-        using var oneThread = new SingleTorchThread();
-        var rows = GlaCudaCheck.RunTensorCores(CPU, small: true);
-        foreach (var r in rows) output.WriteLine($"{r.Case}: {r.OutputError:E2} / {r.StateError:E2}{(r.Error is null ? "" : " " + r.Error)}");
-        Assert.Equal(13, rows.Count);
-        Assert.All(rows, r => Assert.True(r.Passed, $"{r.Case}: {r.OutputError:E2} / {r.StateError:E2} (tolerance {r.Tolerance:E0})"));
-    }
+    public void TensorCoreKernelsMatchTheRecurrence() => AllPass(() => GlaCudaCheck.RunTensorCores(CPU, small: true), 13);
 
     /// <summary>
     /// The training path's check as <c>lawcat bench kernels</c> runs it on a GPU (<see cref="GlaCudaCheck.RunTraining"/>), its
     /// forward on the emulated tensor-core kernels: outputs, final states and all five gradients within 5e-3.
     /// </summary>
     [Fact]
-    public void TrainingPathMatchesAutogradThroughTheRecurrence()
+    public void TrainingPathMatchesAutogradThroughTheRecurrence() => AllPass(() => GlaCudaCheck.RunTraining(CPU, small: true), 16);
+
+    /// <summary>Runs a check on the emulated kernels (one torch thread); its <paramref name="count"/> rows must all pass.</summary>
+    void AllPass(Func<List<KernelCheckRow>> check, int count)
     {
         using var _ = KernelLaunchers.Use(new EmulatedKernels());
         using var oneThread = new SingleTorchThread();
-        var rows = GlaCudaCheck.RunTraining(CPU, small: true);
+        var rows = check();
         foreach (var r in rows) output.WriteLine($"{r.Case}: {r.OutputError:E2} / {r.StateError:E2}{(r.Error is null ? "" : " " + r.Error)}");
-        Assert.Equal(16, rows.Count);
+        Assert.Equal(count, rows.Count);
         Assert.All(rows, r => Assert.True(r.Passed, $"{r.Case}: {r.OutputError:E2} / {r.StateError:E2} (tolerance {r.Tolerance:E0})"));
     }
 }
