@@ -89,7 +89,7 @@ sealed class BenchKernelsCommand : Command<BenchKernelsCommand.Settings>
     {
         var device = Cli.Device(s.Device);
         if (device.type != TorchSharp.DeviceType.CUDA) throw new LawcatException("--device: the kernel check needs cuda.");
-        var cases = GlaCudaCheck.Cases(device).Concat(LawcatKernelsCheck.Cases(device)).ToList();
+        var cases = GlaCudaCheck.Cases(device).Concat(LawcatKernelsCheck.Cases(device)).Concat(DecoderKernelsCheck.Cases(device)).ToList();
         var rows = KernelCheck.Run(cases.Select(c => c with { Run = () => Print(c.Run()) }));
         int ran = rows.Select(r => r.Case).Distinct().Count();
         if (ran < cases.Count) Console.WriteLine($"stopped after a fault: {cases.Count - ran} of {cases.Count} cases not run (the CUDA context is lost)");

@@ -71,7 +71,7 @@ public static class GlaCudaCheck
     /// <summary>
     /// A bf16 layer's training call through <see cref="KernelBackend"/> (fp32 leaves rounded to bf16 operands; 8 query heads
     /// sharing 2 value and gate heads; an initial state) against autograd through the recurrence on the rounded values:
-    /// four rows, the outputs and final states, then the gradients in pairs.
+    /// four rows: the outputs and final states, dq and dk, dv and dS0, dg (whose tolerance is wider: see below).
     /// </summary>
     static IEnumerable<KernelCheckRow> Training(Device device, string name, int t, double normalizer)
     {
@@ -98,9 +98,11 @@ public static class GlaCudaCheck
         const double scale = 0.125, eps = 1e-10;
         var reference = Run(x => GatedLinearAttention.Normalized(x[0], x[1], x[2], x[3], scale, eps, x[4], GlaForm.Recurrent));
         var actual = Run(x => KernelBackend.Normalized(x[0], x[1], x[2], x[3], scale, eps, x[4], KernelPolicy.TensorCores, operands: ScalarType.BFloat16));
-        var pairs = new[] { ("output / final state", 0, 1), ("dq / dk", 2, 3), ("dv / dg", 4, 5), ("dS0", 6, 6) };
+        // dg sums q⊙dq − k⊙dk from the end of the sequence: terms that nearly cancel, each with the bf16 operands' and TF32
+        // products' rounding, so its error grows with the length (7.0e-3 at T = 1000 on an H200, 2.8e-3 at T = 100).
+        var pairs = new[] { ("output / final state", 0, 1, 5e-3), ("dq / dk", 2, 3, 5e-3), ("dv / dS0", 4, 6, 5e-3), ("dg", 5, 5, 1e-2) };
         return pairs.Select(p => new KernelCheckRow($"{name}: {p.Item1}", KernelCheck.Rmse(reference[p.Item2], actual[p.Item2]),
-            KernelCheck.Rmse(reference[p.Item3], actual[p.Item3]), 5e-3)).ToList();
+            KernelCheck.Rmse(reference[p.Item3], actual[p.Item3]), p.Item4)).ToList();
     }
 
     static KernelCheck.Case One(string name, Func<KernelCheckRow> run) => new(name, () => new[] { run() });

@@ -8,7 +8,8 @@ namespace Lawcat.Kernels;
 /// level it allows whose kernels take the call's inputs runs it:
 /// <list type="bullet">
 /// <item>fused LAWCAT kernels (<see cref="LawcatKernels"/>): a layer's conv and feature maps for a prompt (in training, as the
-/// autograd node <see cref="LawcatFeaturesFunction"/>), a whole decoding step;</item>
+/// autograd node <see cref="LawcatFeaturesFunction"/>), a whole decoding step; and around attention, a decoding step's
+/// RMSNorms and SwiGLU product (<see cref="DecoderKernels"/>, see <see cref="DecoderStep"/>);</item>
 /// <item>tensor cores (<see cref="GlaMma"/>): the chunked op on bf16 operands, key width 64; with gradients, the normalized
 /// op as one autograd node (<see cref="NormalizedGlaFunction"/>) whose backward is closed-form and chunked;</item>
 /// <item>CUDA cores (<see cref="GlaCuda"/>): the chunked op and its step in fp32 arithmetic, any width;</item>
@@ -108,6 +109,15 @@ public static class KernelBackend
         NeedsGradient(new[] { qp, kp, convQ, convK, featureWeights })
             ? LawcatFeaturesFunction.Apply(qp, kp, convQ, convK, qTail, kTail, featureWeights, valid, heads, kvHeads)
             : LawcatKernels.Features(qp, kp, convQ, convK, qTail, kTail, featureWeights, valid, heads, kvHeads);
+
+    /// <summary>
+    /// Whether a decoder layer's RMSNorm and SwiGLU product on x [B, T, C] (with <paramref name="others"/>, the weights
+    /// among them) run on <see cref="DecoderKernels"/>: a decoding step (T = 1: its time is its launches), the process's
+    /// policy (<see cref="KernelPolicies.Default"/>) allowing the fused kernels, the launcher running on x's device, no
+    /// gradient, tensors the kernels take. A prompt keeps the tensor operations, whose bf16 logits are Hugging Face's bit for bit.
+    /// </summary>
+    public static bool DecoderStep(Tensor x, params Tensor[] others) =>
+        x.dim() == 3 && x.shape[1] == 1 && Kernels(KernelPolicies.Default, KernelPolicy.Fused, x, others) && DecoderKernels.Supports(x, others);
 
     static Tensor Bf16(Tensor x) => x.dtype == ScalarType.BFloat16 ? x : x.to(ScalarType.BFloat16);
 }

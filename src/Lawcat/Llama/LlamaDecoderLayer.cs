@@ -34,8 +34,7 @@ public sealed class LlamaDecoderLayer : nn.Module<Tensor, AttentionContext, Tens
     public override Tensor forward(Tensor h, AttentionContext ctx)
     {
         using var scope = NewDisposeScope();
-        h = h.Plus(self_attn.forward(input_layernorm.forward(h), ctx));
-        h = h.Plus(mlp.forward(post_attention_layernorm.forward(h)));
-        return h.MoveToOuterDisposeScope();
+        var (sum, normed) = post_attention_layernorm.AddAndNorm(h, self_attn.forward(input_layernorm.forward(h), ctx));
+        return sum.Plus(mlp.forward(normed)).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,5 @@
+using Lawcat.Kernels;
+using Lawcat.Kernels.Cuda;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -21,6 +23,8 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return down_proj.forward(nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x)).MoveToOuterDisposeScope();
+        var (g, u) = (gate_proj.forward(x), up_proj.forward(x));
+        var product = KernelBackend.DecoderStep(g, u) ? DecoderKernels.SwiGlu(g, u) : nn.functional.silu(g) * u;
+        return down_proj.forward(product).MoveToOuterDisposeScope();
     }
 }

@@ -30,6 +30,7 @@ sealed class EmulatedKernels : IKernelLauncher
     static readonly Dictionary<string, (string Driver, string Source)> Sources = new()
     {
         ["LawcatKernels.cu"] = ("lawcat_kernels_driver.cpp", Path.Combine(TestPaths.Root, "src", "Lawcat", "Kernels", "Cuda", "LawcatKernels.cu")),
+        ["DecoderKernels.cu"] = ("decoder_kernels_driver.cpp", Path.Combine(TestPaths.Root, "src", "Lawcat", "Kernels", "Cuda", "DecoderKernels.cu")),
         ["GlaMmaKernels.cu"] = ("gla_mma_kernels_driver.cpp", Path.Combine(TestPaths.Root, "src", "Lawcat", "Kernels", "Cuda", "GlaMmaKernels.cu")),
         ["faulty_kernels.cu"] = ("faulty_kernels_driver.cpp", Path.Combine(EmulationDir, "faulty_kernels.cu")),
     };

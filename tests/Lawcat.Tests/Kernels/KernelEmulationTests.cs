@@ -35,6 +35,14 @@ public class KernelEmulationTests(ITestOutputHelper output)
     [Fact]
     public void TrainingPathMatchesAutogradThroughTheRecurrence() => AllPass(() => GlaCudaCheck.RunTraining(CPU, small: true), 16);
 
+    /// <summary>
+    /// The decoding step's RMSNorm (alone and after a residual add) and SwiGLU kernels (DecoderKernels.cu) against the
+    /// tensor operations, as <see cref="DecoderKernelsCheck"/> runs them on a GPU: bf16 within 1e-3 (the norm's sum of
+    /// squares is added in another order), fp32 and SwiGLU within 1e-6.
+    /// </summary>
+    [Fact]
+    public void DecoderKernelsMatchTheTensorOperations() => AllPass(() => DecoderKernelsCheck.Run(CPU), 4);
+
     /// <summary>Runs a check on the emulated kernels (one torch thread); its <paramref name="count"/> rows must all pass.</summary>
     void AllPass(Func<List<KernelCheckRow>> check, int count)
     {

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Lawcat.Tests.Kernels;
 
 /// <summary>
-/// The features node (<see cref="LawcatFeaturesFunction"/>: the fused features kernel, emulated, and a closed-form backward)
+/// The features node (<see cref="LawcatFeaturesFunction"/>: the fused features kernel and its backward kernel, emulated)
 /// against autograd through what the layer's tensor path runs: the padding mask on the projections, k's heads repeated for
 /// its query heads, <see cref="CausalConv1d"/> from a tail, <see cref="FeatureMap"/> (Hedgehog), the mask on φ(k). Features
 /// (the kernel writes them in bf16; the reference rounds its own the same way) within relative RMSE 5e-3; the gradients of
@@ -17,9 +17,11 @@ namespace Lawcat.Tests.Kernels;
 public class LawcatFeaturesFunctionTests
 {
     [Theory]
-    [InlineData(70, true)]
-    [InlineData(3, false)]
-    public void ClosedFormGradientsMatchAutogradThroughTheLayersModules(int t, bool padded)
+    [InlineData(70, true, true)]
+    [InlineData(3, false, true)]
+    [InlineData(300, true, true)]     // 5 chunks: two CTAs along the sequence, the second with one chunk
+    [InlineData(65, false, false)]    // a loss on φ(q) only: no gradient reaches the k side
+    public void GradientsMatchAutogradThroughTheLayersModules(int t, bool padded, bool lossOnKeys)
     {
         using var _ = KernelLaunchers.Use(new EmulatedKernels());
         using var oneThread = new SingleTorchThread();
@@ -43,8 +45,10 @@ public class LawcatFeaturesFunctionTests
         {
             foreach (var x in leaves) x.grad?.zero_();
             var (fq, fk) = features();
-            ((fq.to(ScalarType.Float32) * upQ).sum().Plus((fk.to(ScalarType.Float32) * upK).sum())).backward();
-            return new[] { fq.detach().to(ScalarType.Float32), fk.detach().to(ScalarType.Float32) }.Concat(leaves.Select(x => x.grad!.clone())).ToArray();
+            var loss = (fq.to(ScalarType.Float32) * upQ).sum();
+            (lossOnKeys ? loss.Plus((fk.to(ScalarType.Float32) * upK).sum()) : loss).backward();
+            return new[] { fq.detach().to(ScalarType.Float32), fk.detach().to(ScalarType.Float32) }
+                .Concat(leaves.Select(x => x.grad?.clone() ?? zeros_like(x))).ToArray();
         }
         Tensor Heads(Tensor y) => y.view(b, t, heads, d).transpose(1, 2);                 // [B, H, T, D]
         var reference = Run(() =>

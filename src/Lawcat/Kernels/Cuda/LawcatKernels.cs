@@ -43,6 +43,13 @@ public static class LawcatKernels
     }
 
     [StructLayout(LayoutKind.Sequential)]
+    struct FeatureGradArgs
+    {
+        public nint Qp, Kp, Wq, Wk, QTail, KTail, W, Valid, Dfq, Dfk, Dxq, Dxk, DwPart, DconvPart;
+        public long Qpb, Qpt, Kpb, Kpt, T, H, Hkv, R, Chunks;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
     struct DecodeArgs
     {
         public nint X, Wq, Wk, Wv, Bq, Bk, Bv, Qp, Kp, Vp, Cq, Ck, QTail, KTail, W, G, GDown, GUp, GBias, S, Y;
@@ -64,8 +71,15 @@ public static class LawcatKernels
     // Conv inputs fp32 [64 + R - 1][64], Hedgehog weights bf16 high and low [64][40] each, conv outputs bf16 high and low [64][72] each.
     static int FeatureShared(int taps) => (Chunk + taps - 1) * HeadWidth * 4 + 2 * HeadWidth * WeightPitch * 2 + 2 * Chunk * ConvPitch * 2;
 
+    // Conv inputs fp32 [64 + 2(R - 1)][64], their outputs' gradients [64 + R - 1][64], Hedgehog weights [64][33], per warp a
+    // token's conv outputs [64] and logit gradients [32].
+    static int FeatureGradShared(int taps) => (2 * Chunk + 3 * (taps - 1)) * HeadWidth * 4 + HeadWidth * 33 * 4 + 4 * (HeadWidth + FeatureWidth) * 4;
+
+    /// <summary>64-token chunks per CTA of the features' backward: fewer CTAs, fewer partial sums to add.</summary>
+    const int GradChunksPerCta = 4;
+
     static KernelModule Module(bool bf16, int v) => new("LawcatKernels.cu", new[] { $"-DIN_BF16={(bf16 ? 1 : 0)}", $"-DVD={v}" },
-        new[] { "lawcat_features", "lawcat_decode", "gla_normalized_step" }, FeatureShared(MaxTaps));
+        new[] { "lawcat_features", "lawcat_features_backward", "lawcat_decode", "gla_normalized_step" }, Math.Max(FeatureShared(MaxTaps), FeatureGradShared(MaxTaps)));
 
     static void Launch(bool bf16, int v, string kernel, (uint X, uint Y, uint Z) grid, uint sharedBytes, object args, Device device) =>
         KernelLaunchers.Current.Launch(Module(bf16, v), kernel, grid, 128, sharedBytes, args, device);
@@ -116,6 +130,45 @@ public static class LawcatKernels
         // One CTA per 64 tokens, head, and q or k.
         Launch(bf16, HeadWidth, "lawcat_features", ((uint)((t + Chunk - 1) / Chunk), (uint)heads, (uint)(2 * b)), (uint)FeatureShared(taps), args, dev);
         return (fq.MoveToOuterDisposeScope(), fk.MoveToOuterDisposeScope(), qOut.MoveToOuterDisposeScope(), kOut.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The gradients of <see cref="Features"/> (same inputs) for the features' gradients dφq, dφk [B, H, T, 64] (null: none
+    /// on that side), in fp32: (d qp [B, T, H·64], d kp [B, T, Hkv·64], d conv q, d conv k [H·64, 1, R], d Hedgehog [H, 64, 32]),
+    /// nulls for a side without a gradient. One launch; deterministic.
+    /// </summary>
+    public static (Tensor? Dqp, Tensor? Dkp, Tensor? DConvQ, Tensor? DConvK, Tensor DW) FeaturesBackward(Tensor qp, Tensor kp, Tensor convQ,
+        Tensor convK, Tensor? qTail, Tensor? kTail, Tensor featureWeights, Tensor? valid, Tensor? dfq, Tensor? dfk, int heads, int kvHeads)
+    {
+        using var scope = NewDisposeScope();
+        var (b, t) = (qp.shape[0], qp.shape[1]);
+        int taps = (int)convQ.shape[2];
+        var dev = qp.device;
+        var (qc, kc) = (Rows16(qp), Rows16(kp.dtype == qp.dtype ? kp : kp.to(qp.dtype)));
+        var (wq, wk, w) = (Fp32(convQ), Fp32(convK), Fp32(featureWeights));
+        var (qt, kt) = (qTail is null ? null : Fp32(qTail), kTail is null ? null : Fp32(kTail));
+        var mask = valid is null ? null : Fp32(valid);
+        Tensor? Bf16(Tensor? d) => d is null || d.dtype == ScalarType.BFloat16 && d.is_contiguous() ? d : d.to(ScalarType.BFloat16).contiguous();
+        var (gq, gk) = (Bf16(dfq), Bf16(dfk));
+        long ctas = ((t + Chunk - 1) / Chunk + GradChunksPerCta - 1) / GradChunksPerCta;
+        Tensor? PerHead(Tensor? g) => g is null ? null : empty(new[] { b, t, (long)heads * HeadWidth }, ScalarType.Float32, dev);
+        var (dxq, dxk) = (PerHead(gq), PerHead(gk));
+        var dwPart = empty(new[] { b, 2L, ctas, heads, HeadWidth, FeatureWidth }, ScalarType.Float32, dev);
+        var dconvPart = empty(new[] { b, 2L, ctas, (long)heads * HeadWidth, taps }, ScalarType.Float32, dev);
+        var args = new FeatureGradArgs
+        {
+            Qp = P(qc), Kp = P(kc), Wq = P(wq), Wk = P(wk), QTail = P(qt), KTail = P(kt), W = P(w), Valid = P(mask),
+            Dfq = P(gq), Dfk = P(gk), Dxq = P(dxq), Dxk = P(dxk), DwPart = P(dwPart), DconvPart = P(dconvPart),
+            Qpb = qc.stride(0), Qpt = qc.stride(1), Kpb = kc.stride(0), Kpt = kc.stride(1), T = t, H = heads, Hkv = kvHeads, R = taps,
+            Chunks = GradChunksPerCta,
+        };
+        Launch(qp.dtype == ScalarType.BFloat16, HeadWidth, "lawcat_features_backward", ((uint)ctas, (uint)heads, (uint)(2 * b)), (uint)FeatureGradShared(taps), args, dev);
+        // Each side's CTA sums, added over the batch and the sequence: [H, 64, 32] and [H·64, 1, R].
+        Tensor Summed(Tensor part, int side) => part.select(1, side).sum(new long[] { 0, 1 });
+        var dW = gq is null ? Summed(dwPart, 1) : gk is null ? Summed(dwPart, 0) : dwPart.sum(new long[] { 0, 1, 2 });
+        var dkp = dxk?.view(b, t, kvHeads, heads / kvHeads, HeadWidth).sum(3).reshape(b, t, (long)kvHeads * HeadWidth);
+        return (dxq?.MoveToOuterDisposeScope(), dkp?.MoveToOuterDisposeScope(), gq is null ? null : Summed(dconvPart, 0).unsqueeze(1).MoveToOuterDisposeScope(),
+            gk is null ? null : Summed(dconvPart, 1).unsqueeze(1).MoveToOuterDisposeScope(), dW.MoveToOuterDisposeScope());
     }
 
     /// <summary>Whether <see cref="DecodeStep"/> can project the layer input x [B, 1, C] itself with <paramref name="weights"/>.</summary>

@@ -8,7 +8,8 @@
 // cores with both operands split into bf16 high and low parts (hi·hi + hi·lo + lo·hi, fp32 accumulation), which keeps
 // fp32's accuracy to about 2^-16. lawcat_decode: one decoding step of a whole layer's linear path for one (batch,
 // head): conv steps on the tails, feature maps, the low-rank gate (or given log-decays), state update, read-out and
-// normalization. gla_normalized_step: the normalized state update alone, on given features.
+// normalization. gla_normalized_step: the normalized state update alone, on given features. lawcat_features_backward:
+// the gradients of lawcat_features in fp32 (projections, conv weights, Hedgehog weights), for training.
 // Compile-time: IN_BF16 (projections and outputs in bf16, else fp32), VD (value width, at most 64). Head width 64.
 
 #define KD 64
@@ -103,12 +104,14 @@ __device__ __forceinline__ void load16(const in_t* p, float v[PER_LOAD])
 }
 #endif
 
-// Rows i = 0 .. CH + R - 2 of x [rows][64] fp32 are tokens t0 - (R - 1) + i of the 64 channels from `channel`: the
-// projection (times the padding mask), the tail before the first token, zeros past the end.
-__device__ void load_inputs(float* x, const in_t* proj, long long pb, long long pt, long long channel, const float* tail,
-                            long long tail_channel, const FeatureArgs& a, long long b, long long t0)
+// Rows i = 0 .. rows - 1 of x [rows][64] fp32 are tokens t0 - (R - 1) + i of the 64 channels from `channel`: the
+// projection (times the padding mask), the tail before the first token, zeros past the end. Args: FeatureArgs or
+// FeatureGradArgs (valid, T, H, R).
+template <typename Args>
+__device__ void load_inputs(float* x, int rows, const in_t* proj, long long pb, long long pt, long long channel, const float* tail,
+                            long long tail_channel, const Args& a, long long b, long long t0)
 {
-    const int rows = CH + (int)a.R - 1, per_row = KD / PER_LOAD;
+    const int per_row = KD / PER_LOAD;
     for (int i = threadIdx.x; i < rows * per_row; i += blockDim.x) {
         const int r = i / per_row, c = (i % per_row) * PER_LOAD;
         const long long t = t0 - (a.R - 1) + r;
@@ -250,8 +253,8 @@ extern "C" __global__ void __launch_bounds__(128) lawcat_features(const FeatureA
     const long long n = blockIdx.x, h = blockIdx.y, b = blockIdx.z / 2, t0 = n * CH, kvh = h / (a.H / a.Hkv);
     const bool keys = blockIdx.z % 2 == 1;
     load_weights(whi, wlo, a.W + h * KD * FD);
-    if (keys) load_inputs(x, a.kp, a.kpb, a.kpt, kvh * KD, a.ktail, h * KD, a, b, t0);
-    else load_inputs(x, a.qp, a.qpb, a.qpt, h * KD, a.qtail, h * KD, a, b, t0);
+    if (keys) load_inputs(x, rows, a.kp, a.kpb, a.kpt, kvh * KD, a.ktail, h * KD, a, b, t0);
+    else load_inputs(x, rows, a.qp, a.qpb, a.qpt, h * KD, a.qtail, h * KD, a, b, t0);
     __syncthreads();
     causal_conv(x, keys ? a.wk : a.wq, h * KD, (int)a.R, yhi, ylo);
     __syncthreads();
@@ -264,6 +267,145 @@ extern "C" __global__ void __launch_bounds__(128) lawcat_features(const FeatureA
             const int r = (int)(a.T - t0) + j;     // tile row of token T - (R - 1) + j
             tail_out[(b * a.H * KD + h * KD + c) * (a.R - 1) + j] = x[r * KD + c];
         }
+    }
+}
+
+struct FeatureGradArgs {
+    const in_t* qp; const in_t* kp;           // as FeatureArgs
+    const float* wq; const float* wk;
+    const float* qtail; const float* ktail;
+    const float* W;
+    const float* valid;
+    const bf16_t* dfq; const bf16_t* dfk;     // the features' gradients [B, H, T, 64] contiguous; null: none on that side
+    float* dxq; float* dxk;                   // the projections' gradients per query head [B, T, H * 64] (k's heads not yet
+                                              // summed over their groups)
+    float* dw_part;                           // [B, 2, CTAs along T, H, 64, 32]: each CTA's sum of dW_h (q side 0, k side 1)
+    float* dconv_part;                        // [B, 2, CTAs along T, H * 64, R]: each CTA's sum of the conv weights' gradient
+    long long qpb, qpt, kpb, kpt, T, H, Hkv, R, chunks;   // chunks: 64-token chunks per CTA
+};
+
+#define WP 33                 // fp32 pitch of the Hedgehog weights in the backward: conflict-free by rows and by columns
+
+// Backward of lawcat_features: `chunks` chunks of 64 tokens of one head, of q (blockIdx.z even) or k (odd); 128 threads.
+// Warp w takes tokens w, w + 4, ... of a chunk and the R - 1 after it (the conv's transpose reads their gradients); lane l
+// holds conv channels l and l + 32 and logit l. Per token it recomputes the conv output u and the logits u W_h in fp32,
+// takes the gradient through the clamp, both softmaxes and W_h to du, and adds u dl^T and du x to dW_h and d conv in
+// registers (tokens of the chunk only). Then dx_s = m_s sum_j w_j du_{s + R - 1 - j}. The CTA's sums go to its own slot of
+// dw_part and dconv_part, added over the warps in a fixed order: the gradients are deterministic.
+extern "C" __global__ void __launch_bounds__(128) lawcat_features_backward(const FeatureGradArgs a)
+{
+    DYNAMIC_SHARED(unsigned char, sm);
+    const int R = (int)a.R, r = R - 1, rows = CH + 2 * r, span = CH + r;
+    float* x = (float*)sm;                                   // [rows][64] conv inputs of tokens t0 - r ..
+    float* du = x + rows * KD;                               // [span][64] the conv outputs' gradients of tokens t0 ..
+    float* Ws = du + span * KD;                              // [64][WP] Hedgehog weights
+    float* ub = Ws + KD * WP;                                // [4][64] per warp: its token's conv outputs
+    float* dlb = ub + 4 * KD;                                // [4][32] per warp: its token's logit gradients
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const long long h = blockIdx.y, b = blockIdx.z / 2, kvh = h / (a.H / a.Hkv);
+    const bool keys = blockIdx.z % 2 == 1;
+    const bf16_t* dphi = keys ? a.dfk : a.dfq;
+    if (!dphi) return;
+    const float* wconv = keys ? a.wk : a.wq;
+    const float* valid = a.valid ? a.valid + b * a.T : 0;
+    for (int i = threadIdx.x; i < KD * FD; i += blockDim.x) Ws[(i / FD) * WP + i % FD] = a.W[h * KD * FD + i];
+    float w0[MAXR], w1[MAXR], dW[KD], dc0[MAXR], dc1[MAXR];
+#pragma unroll
+    for (int j = 0; j < MAXR; j++) {
+        w0[j] = j < R ? wconv[(h * KD + lane) * R + j] : 0.f;
+        w1[j] = j < R ? wconv[(h * KD + lane + 32) * R + j] : 0.f;
+        dc0[j] = dc1[j] = 0.f;
+    }
+#pragma unroll
+    for (int d = 0; d < KD; d++) dW[d] = 0.f;
+    const long long first = (long long)blockIdx.x * a.chunks;
+    for (long long n = first; n < first + a.chunks && n * CH < a.T; n++) {
+        const long long t0 = n * CH;
+        __syncthreads();                                     // the previous chunk's x and du are read
+        if (keys) load_inputs(x, rows, a.kp, a.kpb, a.kpt, kvh * KD, a.ktail, h * KD, a, b, t0);
+        else load_inputs(x, rows, a.qp, a.qpb, a.qpt, h * KD, a.qtail, h * KD, a, b, t0);
+        __syncthreads();
+        float* u = ub + warp * KD;
+        float* dl = dlb + warp * FD;
+        for (int i = warp; i < span; i += 4) {
+            const long long t = t0 + i;
+            if (t >= a.T) { du[i * KD + lane] = 0.f; du[i * KD + lane + 32] = 0.f; continue; }
+            float u0 = 0.f, u1 = 0.f;                        // the forward's conv, same order
+#pragma unroll
+            for (int j = 0; j < MAXR; j++)
+                if (j < R) { u0 += w0[j] * x[(i + j) * KD + lane]; u1 += w1[j] * x[(i + j) * KD + lane + 32]; }
+            u[lane] = u0;
+            u[lane + 32] = u1;
+            __syncwarp();
+            float logit = 0.f;
+#pragma unroll 16
+            for (int d = 0; d < KD; d++) logit += u[d] * Ws[d * WP + lane];
+            float mx = logit, mn = logit;
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) {
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+                mn = fminf(mn, __shfl_xor_sync(0xffffffffu, mn, o));
+            }
+            const float ep = expf(logit - mx), en = expf(mn - logit);
+            float sp = ep, sn = en;
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) { sp += __shfl_xor_sync(0xffffffffu, sp, o); sn += __shfl_xor_sync(0xffffffffu, sn, o); }
+            const float p = ep / sp, q = en / sn;
+            // phi = max(softmax, 1e-12) (times the mask on k): the clamp passes the gradient where the value is at the floor or above.
+            const float m = keys && valid ? valid[t] : 1.f;
+            const bf16_t* g = dphi + ((b * a.H + h) * a.T + t) * KD;
+            const float dp = p >= 1e-12f ? bf16_float(g[lane]) * m : 0.f, dn = q >= 1e-12f ? bf16_float(g[FD + lane]) * m : 0.f;
+            float sdp = dp * p, sdn = dn * q;
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) { sdp += __shfl_xor_sync(0xffffffffu, sdp, o); sdn += __shfl_xor_sync(0xffffffffu, sdn, o); }
+            const float dlogit = p * (dp - sdp) - q * (dn - sdn);
+            dl[lane] = dlogit;
+            __syncwarp();
+            float d0 = 0.f, d1 = 0.f;
+#pragma unroll 8
+            for (int f = 0; f < FD; f++) { const float gf = dl[f]; d0 += gf * Ws[lane * WP + f]; d1 += gf * Ws[(lane + 32) * WP + f]; }
+            du[i * KD + lane] = d0;
+            du[i * KD + lane + 32] = d1;
+            if (i < CH) {
+#pragma unroll
+                for (int d = 0; d < KD; d++) dW[d] += u[d] * dlogit;
+#pragma unroll
+                for (int j = 0; j < MAXR; j++)
+                    if (j < R) { dc0[j] += d0 * x[(i + j) * KD + lane]; dc1[j] += d1 * x[(i + j) * KD + lane + 32]; }
+            }
+            __syncwarp();                                    // u and dl are the warp's next token's
+        }
+        __syncthreads();
+        const int c = threadIdx.x % KD;                      // dx: one channel, every other token
+        float wc[MAXR];
+#pragma unroll
+        for (int j = 0; j < MAXR; j++) wc[j] = j < R ? wconv[(h * KD + c) * R + j] : 0.f;
+        float* dx = keys ? a.dxk : a.dxq;
+        for (int s = threadIdx.x / KD; s < CH && t0 + s < a.T; s += 2) {
+            float acc = 0.f;
+#pragma unroll
+            for (int j = 0; j < MAXR; j++)
+                if (j < R) acc += wc[j] * du[(s + r - j) * KD + c];
+            dx[(b * a.T + t0 + s) * a.H * KD + h * KD + c] = valid ? acc * valid[t0 + s] : acc;
+        }
+    }
+    __syncthreads();
+    float* red = (float*)sm;                                 // [4][64][32], then [4][64][MAXR]: over x and du
+    const long long slot = ((b * 2 + (keys ? 1 : 0)) * gridDim.x + blockIdx.x);
+#pragma unroll
+    for (int d = 0; d < KD; d++) red[(warp * KD + d) * FD + lane] = dW[d];
+    __syncthreads();
+    float* dwp = a.dw_part + (slot * a.H + h) * KD * FD;
+    for (int i = threadIdx.x; i < KD * FD; i += blockDim.x)
+        dwp[i] = ((red[i] + red[KD * FD + i]) + red[2 * KD * FD + i]) + red[3 * KD * FD + i];
+    __syncthreads();
+#pragma unroll
+    for (int j = 0; j < MAXR; j++) { red[(warp * KD + lane) * MAXR + j] = dc0[j]; red[(warp * KD + lane + 32) * MAXR + j] = dc1[j]; }
+    __syncthreads();
+    float* dcp = a.dconv_part + (slot * a.H * KD + h * KD) * R;
+    for (int i = threadIdx.x; i < KD * R; i += blockDim.x) {
+        const int ch = i / R, j = i % R;
+        dcp[i] = ((red[ch * MAXR + j] + red[(KD + ch) * MAXR + j]) + red[(2 * KD + ch) * MAXR + j]) + red[(3 * KD + ch) * MAXR + j];
     }
 }
 
