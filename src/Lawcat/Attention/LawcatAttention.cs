@@ -271,7 +271,8 @@ public sealed class LawcatAttention : DecoderAttention
     LawcatKernels.LayerShape FusedShape => new(_headDim, Options.ConvKernelSize,
         q_conv1d?.Weight.dtype ?? ScalarType.Float32, feature_map.Weight?.dtype ?? ScalarType.Float32);
 
-    bool NeedsGradient(Tensor x) => KernelBackend.NeedsGradient(parameters().Append(x));
+    // Gradient mode first: listing the parameters costs more than a decoding step's launch.
+    bool NeedsGradient(Tensor x) => is_grad_enabled() && KernelBackend.NeedsGradient(parameters().Append(x));
 
     /// <summary>
     /// <see cref="StudentHeads"/> on the fused kernels (<see cref="KernelBackend.FusedLayer"/> decides): a prompt or one

@@ -81,8 +81,11 @@ public static class LawcatKernels
     static KernelModule Module(bool bf16, int v) => new("LawcatKernels.cu", new[] { $"-DIN_BF16={(bf16 ? 1 : 0)}", $"-DVD={v}" },
         new[] { "lawcat_features", "lawcat_features_backward", "lawcat_decode", "gla_normalized_step" }, Math.Max(FeatureShared(MaxTaps), FeatureGradShared(MaxTaps)));
 
-    static void Launch(bool bf16, int v, string kernel, (uint X, uint Y, uint Z) grid, uint sharedBytes, object args, Device device) =>
-        KernelLaunchers.Current.Launch(Module(bf16, v), kernel, grid, 128, sharedBytes, args, device);
+    /// <summary>Threads of a decoding step's CTA (DECODE_THREADS in the source): its projections are latency-bound, many warps hide that.</summary>
+    const uint DecodeThreads = 512;
+
+    static void Launch(bool bf16, int v, string kernel, (uint X, uint Y, uint Z) grid, uint sharedBytes, object args, Device device, uint threads = 128) =>
+        KernelLaunchers.Current.Launch(Module(bf16, v), kernel, grid, threads, sharedBytes, args, device);
 
     static nint P(Tensor? x) => x is null ? 0 : CudaNative.DataPointer(x);
 
@@ -213,7 +216,7 @@ public static class LawcatKernels
             Gw = gate is not null ? HeadWidth : gf?.shape[3] ?? 1, R = convQ.shape[2], Rank = gate?.Down.shape[0] ?? 0,
             Scale = (float)scale, Eps = (float)eps, GateScale = gate is null ? 0f : (float)(1 / gate.Normalizer),
         };
-        Launch(bf16, HeadWidth, "lawcat_decode", ((uint)heads, (uint)b, 1), ownInput ? (uint)(c * 4) : 0, args, dev);
+        Launch(bf16, HeadWidth, "lawcat_decode", ((uint)heads, (uint)b, 1), ownInput ? (uint)(c * 4) : 0, args, dev, DecodeThreads);
         return y.MoveToOuterDisposeScope();
     }
 

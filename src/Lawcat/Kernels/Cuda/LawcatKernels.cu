@@ -459,15 +459,22 @@ __device__ __forceinline__ float warp_sum(float v)
     return v;
 }
 
-// dot(row[0 .. C), xs) for a warp: lanes take 16-byte pieces of the row.
+#define IN_FLIGHT 8            // loads a lane issues before it waits for the first: a decoding step is latency-bound
+
+// dot(row[0 .. C), xs) for a warp: lanes take 16-byte pieces of the row, IN_FLIGHT of them at a time.
 __device__ __forceinline__ float warp_dot(const in_t* row, const float* xs, long long C, int lane)
 {
     float acc = 0.f;
-    for (long long i = lane * PER_LOAD; i < C; i += 32 * PER_LOAD) {
-        float w[PER_LOAD];
-        load16(row + i, w);
+    for (long long base = lane * PER_LOAD; base < C; base += IN_FLIGHT * 32 * PER_LOAD) {
+        float w[IN_FLIGHT][PER_LOAD];
 #pragma unroll
-        for (int k = 0; k < PER_LOAD; k++) acc += w[k] * xs[i + k];
+        for (int l = 0; l < IN_FLIGHT; l++)
+            if (base + l * 32 * PER_LOAD < C) load16(row + base + l * 32 * PER_LOAD, w[l]);
+#pragma unroll
+        for (int l = 0; l < IN_FLIGHT; l++)
+            if (base + l * 32 * PER_LOAD < C)
+#pragma unroll
+                for (int k = 0; k < PER_LOAD; k++) acc += w[l][k] * xs[base + l * 32 * PER_LOAD + k];
     }
     return warp_sum(acc);
 }
@@ -475,7 +482,14 @@ __device__ __forceinline__ float warp_dot(const in_t* row, const float* xs, long
 __device__ __forceinline__ float warp_dot_f32(const float* row, const float* xs, long long C, int lane)
 {
     float acc = 0.f;
-    for (long long i = lane; i < C; i += 32) acc += row[i] * xs[i];
+    for (long long base = lane; base < C; base += 2 * IN_FLIGHT * 32) {
+        float w[2 * IN_FLIGHT];
+#pragma unroll
+        for (int l = 0; l < 2 * IN_FLIGHT; l++) w[l] = base + l * 32 < C ? row[base + l * 32] : 0.f;
+#pragma unroll
+        for (int l = 0; l < 2 * IN_FLIGHT; l++)
+            if (base + l * 32 < C) acc += w[l] * xs[base + l * 32];
+    }
     return warp_sum(acc);
 }
 
@@ -513,9 +527,11 @@ __device__ __forceinline__ float gate_decay(const DecodeArgs& a, const float* lo
     return __expf(logsig * a.gate_scale);
 }
 
-// One decoding step of one (batch, head); 128 threads: 0-63 the query channels, 64-127 the key channels. With x, the
-// kernel also makes the projections (dynamic shared memory holds x, C floats) and the low-rank gate.
-extern "C" __global__ void __launch_bounds__(128) lawcat_decode(const DecodeArgs a)
+// One decoding step of one (batch, head); DECODE_THREADS threads, of which 0-63 take the query channels and 64-127 the
+// key channels in the per-channel parts. With x, the kernel also makes the projections (dynamic shared memory holds x,
+// C floats) and the low-rank gate: every warp takes rows of them, so that many loads are in flight.
+#define DECODE_THREADS 512
+extern "C" __global__ void __launch_bounds__(DECODE_THREADS) lawcat_decode(const DecodeArgs a)
 {
     DYNAMIC_SHARED(float, xs);
     __shared__ float proj[3][KD], conv[2][KD], phi[2][KD], decay[KD], low[MAX_RANK], out[VD + 1];
@@ -525,14 +541,15 @@ extern "C" __global__ void __launch_bounds__(128) lawcat_decode(const DecodeArgs
         for (long long i = threadIdx.x; i < a.C; i += blockDim.x) xs[i] = to_f(a.x[b * a.xb + i]);
         __syncthreads();
     }
+    const bool channel = threadIdx.x < 2 * KD;
     if (a.Wq) project(a, xs, h, kvh, proj, warp, lane);
-    else {
+    else if (channel) {
         proj[side][c] = side == 0 ? to_f(a.qp[b * a.qpb + h * KD + c]) : to_f(a.kp[b * a.kpb + kvh * KD + c]);
         if (side == 1 && c < VD) proj[2][c] = to_f(a.vp[b * a.vpb + kvh * VD + c]);
     }
     if (a.gdown) gate_low(a, xs, low, warp, lane);
     __syncthreads();
-    {
+    if (channel) {
         const float x = proj[side][c];
         const float* w = (side == 0 ? a.cq : a.ck) + (h * KD + c) * R;
         float* tail = (side == 0 ? a.qtail : a.ktail) + (b * a.H * KD + h * KD + c) * (R - 1);
