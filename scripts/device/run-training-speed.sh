@@ -26,7 +26,7 @@ if [ -z "${SKIP_OPS:-}" ]; then
   step 60 $A --methods sdpa,softmax-layer --batch 8 --lengths 1k --json $W/softmax-b8.json | grep -v "^[│┌└├]"
   if [ -d .thirdparty/fla ] && [ -z "${SKIP_FLA:-}" ]; then
     [ -n "${FLA_BATCH8:-}" ] && PYTHONPATH=.thirdparty step 240 python3 scripts/device/peer_bench.py $W/fla-b8.json --batch 8 --backward 1024
-    PYTHONPATH=.thirdparty step 120 python3 scripts/device/peer_bench.py $W/fla-b1.json --backward 1024 4096 16384 32768
+    PYTHONPATH=.thirdparty step 200 python3 scripts/device/peer_bench.py $W/fla-b1.json --backward 1024 4096 16384 32768
   fi
 fi
 
