@@ -282,16 +282,15 @@ public sealed class LawcatAttention : DecoderAttention
         decoding ? FusedDecodeStep(x, state!) : FusedPrefill(x, ctx, state);
 
     /// <summary>
-    /// A prompt: projections (cuBLAS), one kernel for the low-rank gate (in training, the gate's modules), one for the conv
-    /// and feature maps, the tensor-core op; in training, the last two as autograd nodes (<see cref="KernelBackend.Features"/>, <see cref="KernelBackend.Normalized"/>).
+    /// A prompt: projections (cuBLAS) and gate in tensor operations, one kernel for the conv and feature maps, the tensor-core
+    /// op; in training, the last two as autograd nodes (<see cref="KernelBackend.Features"/>, <see cref="KernelBackend.Normalized"/>).
     /// </summary>
     Tensor FusedPrefill(Tensor x, AttentionContext ctx, LawcatState? state)
     {
         using var scope = NewDisposeScope();
         var (b, t) = (x.shape[0], x.shape[1]);
         var (qp, kp, vp) = (q_proj.forward(x), k_proj.forward(x), v_proj.forward(x));    // [B, T, H*D], [B, T, Hkv*D] x 2
-        var g = (LowRankGate() is { } lowRank ? KernelBackend.Gate(Policy, x, lowRank, _kvHeads) : null)
-            ?? gate.forward(x.to(ScalarType.Float32));                                    // [B, Hkv, T, K or 1] or null
+        var g = gate.forward(x.to(ScalarType.Float32));                                   // [B, Hkv, T, K or 1] or null
         var valid = ctx.KeyMask?[.., (int)ctx.PastLength..];                               // [B, T]
         var (fq, fk, qt, kt) = KernelBackend.Features(qp, kp, q_conv1d!.Weight, k_conv1d!.Weight, state?.QTail, state?.KTail, feature_map.Weight!, valid, _heads, _kvHeads);
         state?.SetTails(qt, kt, null);
@@ -317,7 +316,8 @@ public sealed class LawcatAttention : DecoderAttention
         var s = state.S is { dtype: ScalarType.Float32 } && state.S.is_contiguous() ? state.S
             : state.S?.to(ScalarType.Float32).contiguous() ?? zeros(new[] { b, (long)_heads, _headDim, _headDim + 1L }, ScalarType.Float32, x.device);
         var weights = PlainProjections() is { } pw && LawcatKernels.TakesProjections(x, pw, _heads, _kvHeads) ? pw : null;
-        var lowRank = LowRankGate() is { } lg && LawcatKernels.TakesGate(x, lg, _kvHeads) ? lg : null;
+        var lowRank = gate.LowRankWeights() is { } lr && new LawcatKernels.LowRankGate(lr.Down, lr.Up, lr.Bias, lr.Normalizer) is var lg
+            && LawcatKernels.TakesGate(x, lg, _kvHeads) ? lg : null;
         var projected = weights is null ? (q_proj.forward(x), k_proj.forward(x), v_proj.forward(x)) : ((Tensor, Tensor, Tensor)?)null;
         var g = lowRank is null ? gate.forward(x.to(ScalarType.Float32)) : null;
         var y = LawcatKernels.DecodeStep(x, weights, projected, q_conv1d!.Weight, k_conv1d!.Weight, qTail, kTail, feature_map.Weight!, lowRank, g, s,
@@ -326,10 +326,6 @@ public sealed class LawcatAttention : DecoderAttention
         state.SetS(s);
         return y.MoveToOuterDisposeScope();                                                // [B, 1, H*D]
     }
-
-    /// <summary>The gate's weights when it is LAWCAT's low-rank gate and computes nothing beyond it (see <see cref="DecayGate.LowRankWeights"/>).</summary>
-    LawcatKernels.LowRankGate? LowRankGate() =>
-        gate.LowRankWeights() is { } lr ? new LawcatKernels.LowRankGate(lr.Down, lr.Up, lr.Bias, lr.Normalizer) : null;
 
     /// <summary>The q, k, v projections' weights when all three are plain linear maps (not LoRA-wrapped, say).</summary>
     LawcatKernels.Projections? PlainProjections() =>

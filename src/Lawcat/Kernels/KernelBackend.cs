@@ -119,14 +119,5 @@ public static class KernelBackend
     public static bool DecoderStep(Tensor x, params Tensor[] others) =>
         x.dim() == 3 && x.shape[1] == 1 && Kernels(KernelPolicies.Default, KernelPolicy.Fused, x, others) && DecoderKernels.Supports(x, others);
 
-    /// <summary>
-    /// A prompt's low-rank gate (log-decays [B, Hkv, T, 64]) on the fused kernel (<see cref="LawcatKernels.Gate"/>) when
-    /// <paramref name="policy"/> allows the fused kernels, nothing needs a gradient and the kernel takes the inputs; else
-    /// null, and the caller runs the gate's modules.
-    /// </summary>
-    public static Tensor? Gate(KernelPolicy policy, Tensor x, LawcatKernels.LowRankGate gate, int kvHeads) =>
-        Kernels(policy, KernelPolicy.Fused, x, gate.Down, gate.Up, gate.Bias) && LawcatKernels.TakesPrefillGate(x, gate, kvHeads)
-            ? LawcatKernels.Gate(x, gate, kvHeads) : null;
-
     static Tensor Bf16(Tensor x) => x.dtype == ScalarType.BFloat16 ? x : x.to(ScalarType.BFloat16);
 }

@@ -10,15 +10,15 @@ namespace Lawcat.Tests.Kernels;
 /// tensor operations:
 /// the same <see cref="LawcatKernelsCheck"/> that <c>lawcat bench kernels</c> runs on a GPU (prefill of a left-padded
 /// batch then decoding steps, bf16 and fp32; outputs, states and conv tails within relative RMSE 5e-3, 1e-2 for bf16
-/// layers; the normalized step alone within 1e-5 in fp32; the prefill gate within 1e-5; a bf16 layer's training gradients,
-/// every new parameter's, within 1e-2). Checks the kernels' arithmetic and indexing; speed and GPU
+/// layers; the normalized step alone within 1e-5 in fp32; a bf16 layer's training gradients, every new parameter's, within
+/// 1e-2). Checks the kernels' arithmetic and indexing; speed and GPU
 /// specifics are the GPU check's.
 /// </summary>
 [Trait("Category", "Kernels")]
 public class KernelEmulationTests(ITestOutputHelper output)
 {
     [Fact]
-    public void FusedKernelsMatchTheTensorOperations() => AllPass(() => LawcatKernelsCheck.Run(CPU, small: true), 22);
+    public void FusedKernelsMatchTheTensorOperations() => AllPass(() => LawcatKernelsCheck.Run(CPU, small: true), 20);
 
     /// <summary>
     /// The tensor-core GLA prefill (GlaMmaKernels.cu; mma.sync, ldmatrix and cp.async written out from the PTX ISA in the

@@ -50,14 +50,6 @@ public static class LawcatKernels
     }
 
     [StructLayout(LayoutKind.Sequential)]
-    struct GateArgs
-    {
-        public nint X, Down, Up, Bias, G;
-        public long N, C, O, Rank;
-        public float Normalizer;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
     struct DecodeArgs
     {
         public nint X, Wq, Wk, Wv, Bq, Bk, Bv, Qp, Kp, Vp, Cq, Ck, QTail, KTail, W, G, GDown, GUp, GBias, S, Y;
@@ -87,7 +79,7 @@ public static class LawcatKernels
     const int GradChunksPerCta = 4;
 
     static KernelModule Module(bool bf16, int v) => new("LawcatKernels.cu", new[] { $"-DIN_BF16={(bf16 ? 1 : 0)}", $"-DVD={v}" },
-        new[] { "lawcat_features", "lawcat_features_backward", "lawcat_gate", "lawcat_decode", "gla_normalized_step" }, Math.Max(FeatureShared(MaxTaps), FeatureGradShared(MaxTaps)));
+        new[] { "lawcat_features", "lawcat_features_backward", "lawcat_decode", "gla_normalized_step" }, Math.Max(FeatureShared(MaxTaps), FeatureGradShared(MaxTaps)));
 
     /// <summary>Threads of a decoding step's CTA (DECODE_THREADS in the source): its projections are latency-bound, many warps hide that.</summary>
     const uint DecodeThreads = 512;
@@ -193,36 +185,6 @@ public static class LawcatKernels
     public static bool TakesGate(Tensor x, LowRankGate gate, int kvHeads) =>
         gate.Down.shape[0] <= MaxGateRank && gate.Down.shape[1] == x.shape[2] && gate.Up.shape[0] == kvHeads * HeadWidth && x.shape[2] * 4 <= DefaultSharedLimit
         && new[] { gate.Down, gate.Up, gate.Bias }.All(w => w is null || w.dtype == ScalarType.Float32 && w.is_contiguous());
-
-    /// <summary>Whether <see cref="Gate"/> takes a prompt x [B, T, C] (bf16 or fp32) with <paramref name="gate"/> (fp32, contiguous).</summary>
-    public static bool TakesPrefillGate(Tensor x, LowRankGate gate, int kvHeads) =>
-        x.dtype is ScalarType.BFloat16 or ScalarType.Float32 && gate.Down.shape[0] <= MaxGateRank && gate.Down.shape[1] == x.shape[2]
-        && gate.Up.shape[0] == kvHeads * HeadWidth && gate.Up.shape[1] == gate.Down.shape[0]
-        && new[] { gate.Down, gate.Up, gate.Bias }.All(w => w is null || w.dtype == ScalarType.Float32 && w.is_contiguous());
-
-    /// <summary>
-    /// A prompt's low-rank gate in one kernel: the layer input x [B, T, C] → log-decays [B, Hkv, T, 64] fp32 (a view of
-    /// [B, T, Hkv·64]), as the gate's modules compute them from x in fp32. See <see cref="TakesPrefillGate"/>.
-    /// </summary>
-    public static Tensor Gate(Tensor x, LowRankGate gate, int kvHeads)
-    {
-        using var scope = NewDisposeScope();
-        var (b, t, c) = (x.shape[0], x.shape[1], x.shape[2]);
-        var xc = x.contiguous();
-        long o = (long)kvHeads * HeadWidth, n = b * t;
-        var g = empty(new[] { b, t, o }, ScalarType.Float32, x.device);
-        var args = new GateArgs
-        {
-            X = P(xc), Down = P(gate.Down), Up = P(gate.Up), Bias = P(gate.Bias), G = P(g),
-            N = n, C = c, O = o, Rank = gate.Down.shape[0], Normalizer = (float)gate.Normalizer,
-        };
-        Launch(x.dtype == ScalarType.BFloat16, HeadWidth, "lawcat_gate", ((uint)((n + GateTokens - 1) / GateTokens), 1, 1), 0, args, x.device, GateThreads);
-        return g.view(b, t, kvHeads, HeadWidth).transpose(1, 2).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>Tokens and threads of a CTA of the prefill gate (GT in the source).</summary>
-    const int GateTokens = 32;
-    const uint GateThreads = 256;
 
     /// <summary>
     /// One decoding step of a layer's linear path in one kernel. The layer input x [B, 1, C] (bf16 or fp32) is projected

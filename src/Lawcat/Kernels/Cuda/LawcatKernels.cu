@@ -9,8 +9,7 @@
 // fp32's accuracy to about 2^-16. lawcat_decode: one decoding step of a whole layer's linear path for one (batch,
 // head): conv steps on the tails, feature maps, the low-rank gate (or given log-decays), state update, read-out and
 // normalization. gla_normalized_step: the normalized state update alone, on given features. lawcat_features_backward:
-// the gradients of lawcat_features in fp32 (projections, conv weights, Hedgehog weights), for training. lawcat_gate: a
-// prompt's low-rank gate (the decays' logs) from the layer input.
+// the gradients of lawcat_features in fp32 (projections, conv weights, Hedgehog weights), for training.
 // Compile-time: IN_BF16 (projections and outputs in bf16, else fp32), VD (value width, at most 64). Head width 64.
 
 #define KD 64
@@ -407,65 +406,6 @@ extern "C" __global__ void __launch_bounds__(128) lawcat_features_backward(const
     for (int i = threadIdx.x; i < KD * R; i += blockDim.x) {
         const int ch = i / R, j = i % R;
         dcp[i] = ((red[ch * MAXR + j] + red[(KD + ch) * MAXR + j]) + red[(2 * KD + ch) * MAXR + j]) + red[(3 * KD + ch) * MAXR + j];
-    }
-}
-
-struct GateArgs {
-    const in_t* x;                                  // layer inputs [N, C] (N = B * T), rows contiguous
-    const float* down; const float* up;             // the low-rank gate: [rank, C], [O, rank] (O = Hkv * 64)
-    const float* bias;                              // [O], or null
-    float* g;                                       // log-decays [N, O]
-    long long N, C, O, rank;
-    float normalizer;
-};
-
-#define GT 32                 // tokens per CTA of the prefill gate
-
-// A prompt's low-rank gate, g = logsigmoid(W_up (W_down x) + b) / normalizer, for 32 tokens per CTA, 256 threads, fp32
-// inside (torch's formula for logsigmoid). W_down x: thread t takes token t / 8 and ranks t % 8, t % 8 + 8, ..., over
-// 64-wide slices of the inputs staged in shared memory (pitch 65: conflict-free); then thread t takes outputs t, t + 256, ...
-// of every token, its rows of W_up in registers.
-extern "C" __global__ void __launch_bounds__(256) lawcat_gate(const GateArgs a)
-{
-    __shared__ float xs[GT][KD + 1], ws[MAX_RANK][KD + 1], low[GT][MAX_RANK + 1];
-    const long long n0 = (long long)blockIdx.x * GT;
-    const int rank = (int)a.rank, i = threadIdx.x / 8, r0 = threadIdx.x % 8;
-    float acc[MAX_RANK / 8] = {};
-    for (long long c0 = 0; c0 < a.C; c0 += KD) {
-        __syncthreads();                                     // the previous slice is used
-        for (int e = threadIdx.x; e < GT * KD; e += blockDim.x) {
-            const int ti = e / KD, d = e % KD;
-            xs[ti][d] = n0 + ti < a.N && c0 + d < a.C ? to_f(a.x[(n0 + ti) * a.C + c0 + d]) : 0.f;
-        }
-        for (int e = threadIdx.x; e < rank * KD; e += blockDim.x) {
-            const int r = e / KD, d = e % KD;
-            ws[r][d] = c0 + d < a.C ? a.down[r * a.C + c0 + d] : 0.f;
-        }
-        __syncthreads();
-#pragma unroll 4
-        for (int d = 0; d < KD; d++) {
-            const float xv = xs[i][d];
-#pragma unroll
-            for (int j = 0; j < MAX_RANK / 8; j++)
-                if (r0 + 8 * j < rank) acc[j] += ws[r0 + 8 * j][d] * xv;
-        }
-    }
-#pragma unroll
-    for (int j = 0; j < MAX_RANK / 8; j++)
-        if (r0 + 8 * j < rank) low[i][r0 + 8 * j] = acc[j];
-    __syncthreads();
-    for (long long o = threadIdx.x; o < a.O; o += blockDim.x) {
-        float w[MAX_RANK];
-#pragma unroll
-        for (int r = 0; r < MAX_RANK; r++) w[r] = r < rank ? a.up[o * rank + r] : 0.f;
-        const float b = a.bias ? a.bias[o] : 0.f;
-        for (int ti = 0; ti < GT && n0 + ti < a.N; ti++) {
-            float z = b;
-#pragma unroll
-            for (int r = 0; r < MAX_RANK; r++)
-                if (r < rank) z += w[r] * low[ti][r];
-            a.g[(n0 + ti) * a.O + o] = (fminf(z, 0.f) - log1pf(expf(-fabsf(z)))) / a.normalizer;
-        }
     }
 }
 

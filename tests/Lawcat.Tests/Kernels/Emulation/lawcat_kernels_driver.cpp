@@ -9,7 +9,6 @@ int emu_kernels(const char* name, emu_dim3 grid, unsigned threads, unsigned shar
 {
     EMU_KERNEL(lawcat_features, FeatureArgs)
     EMU_KERNEL(lawcat_features_backward, FeatureGradArgs)
-    EMU_KERNEL(lawcat_gate, GateArgs)
     EMU_KERNEL(lawcat_decode, DecodeArgs)
     EMU_KERNEL(gla_normalized_step, StepArgs)
     return 0;
