@@ -38,7 +38,7 @@ public static class LawcatKernels
     [StructLayout(LayoutKind.Sequential)]
     struct FeatureArgs
     {
-        public nint Qp, Kp, Wq, Wk, QTail, KTail, W, Valid, Fq, Fk, QTailOut, KTailOut;
+        public nint Qp, Kp, Wq, Wk, QTail, KTail, WHi, WLo, Valid, Fq, Fk, QTailOut, KTailOut;
         public long Qpb, Qpt, Kpb, Kpt, T, H, Hkv, R;
     }
 
@@ -118,6 +118,7 @@ public static class LawcatKernels
         bool bf16 = qp.dtype == ScalarType.BFloat16;
         var (qc, kc) = (Rows16(qp), Rows16(kp.dtype == qp.dtype ? kp : kp.to(qp.dtype)));
         var (wq, wk, w) = (Fp32(convQ), Fp32(convK), Fp32(featureWeights));
+        var (wHi, wLo) = (w.to(ScalarType.BFloat16), (w - w.to(ScalarType.BFloat16).to(ScalarType.Float32)).to(ScalarType.BFloat16));   // W = hi + lo, for the 3-product tensor-core projection
         var (qt, kt) = (qTail is null ? null : Fp32(qTail), kTail is null ? null : Fp32(kTail));
         var mask = valid is null ? null : Fp32(valid);
         var fq = empty(new[] { b, (long)heads, t, HeadWidth }, ScalarType.BFloat16, dev);
@@ -126,7 +127,7 @@ public static class LawcatKernels
         var kOut = empty(new[] { b, (long)heads * HeadWidth, taps - 1L }, ScalarType.Float32, dev);
         var args = new FeatureArgs
         {
-            Qp = P(qc), Kp = P(kc), Wq = P(wq), Wk = P(wk), QTail = P(qt), KTail = P(kt), W = P(w), Valid = P(mask),
+            Qp = P(qc), Kp = P(kc), Wq = P(wq), Wk = P(wk), QTail = P(qt), KTail = P(kt), WHi = P(wHi), WLo = P(wLo), Valid = P(mask),
             Fq = P(fq), Fk = P(fk), QTailOut = P(qOut), KTailOut = P(kOut),
             Qpb = qc.stride(0), Qpt = qc.stride(1), Kpb = kc.stride(0), Kpt = kc.stride(1), T = t, H = heads, Hkv = kvHeads, R = taps,
         };

@@ -78,7 +78,7 @@ struct FeatureArgs {
                                               // 16-byte aligned rows)
     const float* wq; const float* wk;         // conv weights [H * 64, R]
     const float* qtail; const float* ktail;   // conv inputs before the first token [B, H * 64, R - 1], or null (zeros)
-    const float* W;                           // Hedgehog projections [H, 64, 32]
+    const bf16_t* Whi; const bf16_t* Wlo;     // Hedgehog projections [H, 64, 32] as bf16 high and low parts
     const float* valid;                       // [B, T] (1 real, 0 padding), or null
     bf16_t* fq; bf16_t* fk;                   // features [B, H, T, 64]
     float* qtail_out; float* ktail_out;       // the last R - 1 conv inputs [B, H * 64, R - 1]
@@ -131,15 +131,14 @@ __device__ void load_inputs(float* x, int rows, const in_t* proj, long long pb, 
     }
 }
 
-// Hedgehog weights of one head [64][32] as bf16 high and low parts, [64][FP] each: W = hi + lo to about 2^-16.
-__device__ void load_weights(bf16_t* hi, bf16_t* lo, const float* W)
+// Hedgehog weights of one head, given as bf16 high and low parts [64][32] (W = hi + lo to about 2^-16, split once for
+// all CTAs), into [64][FP] tiles: 16-byte copies, four per row.
+__device__ void load_weights(bf16_t* hi, bf16_t* lo, const bf16_t* Whi, const bf16_t* Wlo)
 {
-    for (int i = threadIdx.x; i < KD * FD; i += blockDim.x) {
-        const int d = i / FD, j = i % FD;
-        const float w = W[i];
-        const bf16_t h = to_bf16(w);
-        hi[d * FP + j] = h;
-        lo[d * FP + j] = to_bf16(w - bf16_float(h));
+    for (int i = threadIdx.x; i < 2 * KD * 4; i += blockDim.x) {
+        const int part = i / (KD * 4), d = (i / 4) % KD, q = i % 4;
+        const bf16_t* from = (part == 0 ? Whi : Wlo) + d * FD + q * 8;
+        *(uint4*)((part == 0 ? hi : lo) + d * FP + q * 8) = *(const uint4*)from;
     }
 }
 
@@ -228,12 +227,12 @@ __device__ void feature_map(const bf16_t* yhi, const bf16_t* ylo, const bf16_t* 
         for (int o = 1; o < 4; o <<= 1) { sp += __shfl_xor_sync(0xffffffffu, sp, o); sn += __shfl_xor_sync(0xffffffffu, sn, o); }
         const long long t = t0 + warp * 16 + group + row * 8;
         if (t >= T) continue;
-        const float m = valid ? valid[t] : 1.f;
+        const float m = valid ? valid[t] : 1.f, rp = 1.f / sp, rn = 1.f / sn;   // one division per sign, not 16
 #pragma unroll
         for (int nt = 0; nt < FD / 8; nt++) {
             const int c = nt * 8 + tig * 2;
-            const unsigned p = to_bf16(fmaxf(pos[nt][0] / sp, 1e-12f) * m) | ((unsigned)to_bf16(fmaxf(pos[nt][1] / sp, 1e-12f) * m) << 16);
-            const unsigned n = to_bf16(fmaxf(neg[nt][0] / sn, 1e-12f) * m) | ((unsigned)to_bf16(fmaxf(neg[nt][1] / sn, 1e-12f) * m) << 16);
+            const unsigned p = to_bf16(fmaxf(pos[nt][0] * rp, 1e-12f) * m) | ((unsigned)to_bf16(fmaxf(pos[nt][1] * rp, 1e-12f) * m) << 16);
+            const unsigned n = to_bf16(fmaxf(neg[nt][0] * rn, 1e-12f) * m) | ((unsigned)to_bf16(fmaxf(neg[nt][1] * rn, 1e-12f) * m) << 16);
             *(unsigned*)(out + t * KD + c) = p;
             *(unsigned*)(out + t * KD + FD + c) = n;
         }
@@ -252,7 +251,7 @@ extern "C" __global__ void __launch_bounds__(128) lawcat_features(const FeatureA
     bf16_t* ylo = yhi + CH * YP;
     const long long n = blockIdx.x, h = blockIdx.y, b = blockIdx.z / 2, t0 = n * CH, kvh = h / (a.H / a.Hkv);
     const bool keys = blockIdx.z % 2 == 1;
-    load_weights(whi, wlo, a.W + h * KD * FD);
+    load_weights(whi, wlo, a.Whi + h * KD * FD, a.Wlo + h * KD * FD);
     if (keys) load_inputs(x, rows, a.kp, a.kpb, a.kpt, kvh * KD, a.ktail, h * KD, a, b, t0);
     else load_inputs(x, rows, a.qp, a.qpb, a.qpt, h * KD, a.qtail, h * KD, a, b, t0);
     __syncthreads();
