@@ -15,7 +15,7 @@ public enum KernelPolicy
     CudaCores,
     /// <summary>Also the tensor-core kernels (GlaMmaKernels.cu) for bf16 operands, a bf16 layer's op included.</summary>
     TensorCores,
-    /// <summary>Also the fused LAWCAT kernels (LawcatKernels.cu): a layer's conv and feature maps for a prompt, a whole decoding step.</summary>
+    /// <summary>Also the fused kernels: LAWCAT's (LawcatKernels.cu: a layer's conv and feature maps for a prompt, forward and backward, a whole decoding step) and a decoding step's RMSNorms and SwiGLU (DecoderKernels.cu).</summary>
     Fused,
 }
 
@@ -58,7 +58,7 @@ public static class KernelPolicies
             ? p
             : throw new LawcatException($"{what}: '{text}' is not a kernel policy; expected one of {string.Join(", ", All.Select(Name))}.");
 
-    /// <summary>What <see cref="KernelPolicy.Auto"/> stands for: the highest level whose kernels have passed <c>lawcat bench kernels</c> on a GPU, today the fused kernels (143 of 143 checks on an H200, 2026-12-02, docs/benchmarks.md).</summary>
+    /// <summary>What <see cref="KernelPolicy.Auto"/> stands for: the highest level whose kernels have passed <c>lawcat bench kernels</c> on a GPU, today the fused kernels (177 of 177 checks on an H200, 2026-12-02, docs/benchmarks.md).</summary>
     public static KernelPolicy Resolve(this KernelPolicy policy) => policy == KernelPolicy.Auto ? KernelPolicy.Fused : policy;
 
     /// <summary>Whether <paramref name="policy"/> allows the kernels of <paramref name="level"/>.</summary>
