@@ -184,6 +184,6 @@ static class CudaNative
 
     delegate nint ThsTensorData(nint handle);
 
-    /// <summary>The address of a tensor's first element (a device pointer for CUDA tensors).</summary>
-    public static nint DataPointer(Tensor t) => Fn<ThsTensorData>(Shim, "THSTensor_data")(t.Handle);
+    /// <summary>The address of a tensor's first element (a device pointer for CUDA tensors); 0 for null, a kernel's "none".</summary>
+    public static nint DataPointer(Tensor? t) => t is null ? 0 : Fn<ThsTensorData>(Shim, "THSTensor_data")(t.Handle);
 }

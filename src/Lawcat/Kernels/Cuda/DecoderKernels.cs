@@ -34,7 +34,7 @@ public static class DecoderKernels
 
     static KernelModule Module(bool bf16) => new("DecoderKernels.cu", new[] { $"-DIN_BF16={(bf16 ? 1 : 0)}" }, new[] { "rms_norm", "swiglu" }, 0);
 
-    static nint P(Tensor? x) => x is null ? 0 : CudaNative.DataPointer(x);
+    static nint P(Tensor? x) => CudaNative.DataPointer(x);
 
     /// <summary>
     /// RMSNorm over the last dimension of x [..., C] with weight [C] → (x + residual when <paramref name="residual"/> is

@@ -87,7 +87,7 @@ public static class LawcatKernels
     static void Launch(bool bf16, int v, string kernel, (uint X, uint Y, uint Z) grid, uint sharedBytes, object args, Device device, uint threads = 128) =>
         KernelLaunchers.Current.Launch(Module(bf16, v), kernel, grid, threads, sharedBytes, args, device);
 
-    static nint P(Tensor? x) => x is null ? 0 : CudaNative.DataPointer(x);
+    static nint P(Tensor? x) => CudaNative.DataPointer(x);
 
     static Tensor Fp32(Tensor x) => x.dtype == ScalarType.Float32 && x.is_contiguous() ? x : x.to(ScalarType.Float32).contiguous();
 
@@ -101,6 +101,13 @@ public static class LawcatKernels
         var gf = g.dtype == ScalarType.Float32 ? g : g.to(ScalarType.Float32);
         return gf.stride(3) == 1 ? gf : gf.contiguous();
     }
+
+    /// <summary>What both feature kernels read, as they read it: projections with 16-byte rows (k in q's dtype), fp32 conv and Hedgehog weights, conv tails and padding mask.</summary>
+    sealed record FeatureInputs(Tensor Q, Tensor K, Tensor ConvQ, Tensor ConvK, Tensor W, Tensor? QTail, Tensor? KTail, Tensor? Mask);
+
+    static FeatureInputs FeatureInputsOf(Tensor qp, Tensor kp, Tensor convQ, Tensor convK, Tensor? qTail, Tensor? kTail, Tensor featureWeights, Tensor? valid) =>
+        new(Rows16(qp), Rows16(kp.dtype == qp.dtype ? kp : kp.to(qp.dtype)), Fp32(convQ), Fp32(convK), Fp32(featureWeights),
+            qTail is null ? null : Fp32(qTail), kTail is null ? null : Fp32(kTail), valid is null ? null : Fp32(valid));
 
     /// <summary>
     /// Prefill features of one layer: projections qp [B, T, H·64], kp [B, T, Hkv·64] (bf16 or fp32, rows contiguous),
@@ -116,20 +123,18 @@ public static class LawcatKernels
         int taps = (int)convQ.shape[2];
         var dev = qp.device;
         bool bf16 = qp.dtype == ScalarType.BFloat16;
-        var (qc, kc) = (Rows16(qp), Rows16(kp.dtype == qp.dtype ? kp : kp.to(qp.dtype)));
-        var (wq, wk, w) = (Fp32(convQ), Fp32(convK), Fp32(featureWeights));
-        var (wHi, wLo) = (w.to(ScalarType.BFloat16), (w - w.to(ScalarType.BFloat16).to(ScalarType.Float32)).to(ScalarType.BFloat16));   // W = hi + lo, for the 3-product tensor-core projection
-        var (qt, kt) = (qTail is null ? null : Fp32(qTail), kTail is null ? null : Fp32(kTail));
-        var mask = valid is null ? null : Fp32(valid);
+        var x = FeatureInputsOf(qp, kp, convQ, convK, qTail, kTail, featureWeights, valid);
+        var wHi = x.W.to(ScalarType.BFloat16);
+        var wLo = (x.W - wHi.to(ScalarType.Float32)).to(ScalarType.BFloat16);          // W = hi + lo, for the 3-product tensor-core projection
         var fq = empty(new[] { b, (long)heads, t, HeadWidth }, ScalarType.BFloat16, dev);
         var fk = empty(new[] { b, (long)heads, t, HeadWidth }, ScalarType.BFloat16, dev);
         var qOut = empty(new[] { b, (long)heads * HeadWidth, taps - 1L }, ScalarType.Float32, dev);
         var kOut = empty(new[] { b, (long)heads * HeadWidth, taps - 1L }, ScalarType.Float32, dev);
         var args = new FeatureArgs
         {
-            Qp = P(qc), Kp = P(kc), Wq = P(wq), Wk = P(wk), QTail = P(qt), KTail = P(kt), WHi = P(wHi), WLo = P(wLo), Valid = P(mask),
-            Fq = P(fq), Fk = P(fk), QTailOut = P(qOut), KTailOut = P(kOut),
-            Qpb = qc.stride(0), Qpt = qc.stride(1), Kpb = kc.stride(0), Kpt = kc.stride(1), T = t, H = heads, Hkv = kvHeads, R = taps,
+            Qp = P(x.Q), Kp = P(x.K), Wq = P(x.ConvQ), Wk = P(x.ConvK), QTail = P(x.QTail), KTail = P(x.KTail), WHi = P(wHi), WLo = P(wLo),
+            Valid = P(x.Mask), Fq = P(fq), Fk = P(fk), QTailOut = P(qOut), KTailOut = P(kOut),
+            Qpb = x.Q.stride(0), Qpt = x.Q.stride(1), Kpb = x.K.stride(0), Kpt = x.K.stride(1), T = t, H = heads, Hkv = kvHeads, R = taps,
         };
         // One CTA per 64 tokens, head, and q or k.
         Launch(bf16, HeadWidth, "lawcat_features", ((uint)((t + Chunk - 1) / Chunk), (uint)heads, (uint)(2 * b)), (uint)FeatureShared(taps), args, dev);
@@ -148,10 +153,7 @@ public static class LawcatKernels
         var (b, t) = (qp.shape[0], qp.shape[1]);
         int taps = (int)convQ.shape[2];
         var dev = qp.device;
-        var (qc, kc) = (Rows16(qp), Rows16(kp.dtype == qp.dtype ? kp : kp.to(qp.dtype)));
-        var (wq, wk, w) = (Fp32(convQ), Fp32(convK), Fp32(featureWeights));
-        var (qt, kt) = (qTail is null ? null : Fp32(qTail), kTail is null ? null : Fp32(kTail));
-        var mask = valid is null ? null : Fp32(valid);
+        var x = FeatureInputsOf(qp, kp, convQ, convK, qTail, kTail, featureWeights, valid);
         Tensor? Bf16(Tensor? d) => d is null || d.dtype == ScalarType.BFloat16 && d.is_contiguous() ? d : d.to(ScalarType.BFloat16).contiguous();
         var (gq, gk) = (Bf16(dfq), Bf16(dfk));
         long ctas = ((t + Chunk - 1) / Chunk + GradChunksPerCta - 1) / GradChunksPerCta;
@@ -161,9 +163,9 @@ public static class LawcatKernels
         var dconvPart = empty(new[] { b, 2L, ctas, (long)heads * HeadWidth, taps }, ScalarType.Float32, dev);
         var args = new FeatureGradArgs
         {
-            Qp = P(qc), Kp = P(kc), Wq = P(wq), Wk = P(wk), QTail = P(qt), KTail = P(kt), W = P(w), Valid = P(mask),
+            Qp = P(x.Q), Kp = P(x.K), Wq = P(x.ConvQ), Wk = P(x.ConvK), QTail = P(x.QTail), KTail = P(x.KTail), W = P(x.W), Valid = P(x.Mask),
             Dfq = P(gq), Dfk = P(gk), Dxq = P(dxq), Dxk = P(dxk), DwPart = P(dwPart), DconvPart = P(dconvPart),
-            Qpb = qc.stride(0), Qpt = qc.stride(1), Kpb = kc.stride(0), Kpt = kc.stride(1), T = t, H = heads, Hkv = kvHeads, R = taps,
+            Qpb = x.Q.stride(0), Qpt = x.Q.stride(1), Kpb = x.K.stride(0), Kpt = x.K.stride(1), T = t, H = heads, Hkv = kvHeads, R = taps,
             Chunks = GradChunksPerCta,
         };
         Launch(qp.dtype == ScalarType.BFloat16, HeadWidth, "lawcat_features_backward", ((uint)ctas, (uint)heads, (uint)(2 * b)), (uint)FeatureGradShared(taps), args, dev);
